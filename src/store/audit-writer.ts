@@ -1,0 +1,215 @@
+// Writes connection and query records to the store in batches, away from
+// the code path that carries a session's bytes. Records wait in a bounded
+// in-memory queue until a timer, or a full batch, starts a write.
+
+import { SdmError } from '../errors.js';
+import type { ConnectionRecord, QueryRecord, Store } from './types.js';
+
+export { startRetention, pruneExpiredLogs, type Clock, type RetentionOptions } from './log-retention.js';
+
+export const DEFAULT_FLUSH_INTERVAL_MS = 200;
+export const DEFAULT_MAX_BATCH = 500;
+export const DEFAULT_MAX_QUEUED = 10_000;
+
+export interface AuditWriterOptions {
+  /** Time a queued record waits, at most, before a write starts. */
+  flushIntervalMs?: number;
+  /** Records per store call, and so per transaction. A full batch starts a write at once. */
+  maxBatch?: number;
+  /** Records the queue holds, connections and queries together. */
+  maxQueued?: number;
+  /** Receives each failed write; the records of that batch are lost. Errors it throws are ignored. */
+  onError?(error: Error): void;
+  /** Receives how many records were dropped since the last report, after each write. Errors it throws are ignored. */
+  onDropped?(count: number): void;
+}
+
+/** A batch of audit records the store failed to write. */
+export class AuditWriteError extends SdmError {
+  constructor(kind: 'connection' | 'query', count: number, cause: unknown) {
+    const reason = cause instanceof Error ? cause.message : String(cause);
+    super('audit_write_failed', `failed to write ${count} ${kind} records to the audit log: ${reason}`, {
+      cause,
+      hint: 'check that the data directory is writable and has free space',
+    });
+  }
+}
+
+/**
+ * Queues audit records and writes them in batches. When the queue is full,
+ * a new query record is dropped and counted. A new connection record takes
+ * the place of the oldest queued query record instead, because a session's
+ * connection record matters more than one of its statements. A connection
+ * record whose id is already queued replaces the queued one.
+ */
+export class AuditWriter {
+  private readonly flushIntervalMs: number;
+  private readonly maxBatch: number;
+  private readonly maxQueued: number;
+  private readonly connections = new Map<string, ConnectionRecord>();
+  private queries: QueryRecord[] = [];
+  private timer: NodeJS.Timeout | null = null;
+  private timerIsImmediate = false;
+  private writing: Promise<void> = Promise.resolve();
+  private droppedSinceReport = 0;
+  private droppedTotal = 0;
+  private closed = false;
+
+  constructor(
+    private readonly store: Store,
+    private readonly options: AuditWriterOptions = {},
+  ) {
+    this.flushIntervalMs = options.flushIntervalMs ?? DEFAULT_FLUSH_INTERVAL_MS;
+    this.maxBatch = Math.max(1, options.maxBatch ?? DEFAULT_MAX_BATCH);
+    this.maxQueued = Math.max(1, options.maxQueued ?? DEFAULT_MAX_QUEUED);
+  }
+
+  /** Records dropped since the writer started, because the queue was full or the writer closed. */
+  get dropped(): number {
+    return this.droppedTotal;
+  }
+
+  /** Records waiting to be written. */
+  get queued(): number {
+    return this.connections.size + this.queries.length;
+  }
+
+  connection(record: ConnectionRecord): void {
+    if (this.closed) {
+      this.drop(1);
+      return;
+    }
+
+    if (!this.connections.has(record.id) && this.queued >= this.maxQueued) {
+      if (this.queries.length === 0) {
+        this.drop(1);
+        return;
+      }
+      this.queries.shift();
+      this.drop(1);
+    }
+
+    this.connections.set(record.id, record);
+    this.schedule(this.connections.size >= this.maxBatch);
+  }
+
+  query(record: QueryRecord): void {
+    if (this.closed || this.queued >= this.maxQueued) {
+      this.drop(1);
+      return;
+    }
+
+    this.queries.push(record);
+    this.schedule(this.queries.length >= this.maxBatch);
+  }
+
+  /** Writes every record queued at the time of the call; resolves when they are stored or reported as failed. */
+  flush(): Promise<void> {
+    this.clearTimer();
+    this.writing = this.writing.then(() => this.drain());
+    return this.writing;
+  }
+
+  /** Writes everything still queued and stops the timer. Records given after this are dropped. */
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.flush();
+    this.clearTimer();
+  }
+
+  private schedule(batchIsFull: boolean): void {
+    if (this.timer !== null && (this.timerIsImmediate || !batchIsFull)) {
+      return;
+    }
+
+    this.clearTimer();
+    this.timerIsImmediate = batchIsFull;
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      void this.flush();
+    }, batchIsFull ? 0 : this.flushIntervalMs);
+    this.timer.unref();
+  }
+
+  private clearTimer(): void {
+    if (this.timer !== null) {
+      clearTimeout(this.timer);
+      this.timer = null;
+    }
+  }
+
+  // Drains only as many batches as were queued when it started, so a
+  // steady stream of new records cannot keep one flush from finishing.
+  private async drain(): Promise<void> {
+    const rounds = Math.ceil(Math.max(this.connections.size, this.queries.length) / this.maxBatch);
+
+    for (let round = 0; round < rounds; round += 1) {
+      await this.writeConnectionBatch();
+      await this.writeQueryBatch();
+    }
+
+    this.reportDropped();
+    if (this.queued > 0 && !this.closed) {
+      this.schedule(false);
+    }
+  }
+
+  private async writeConnectionBatch(): Promise<void> {
+    const batch: ConnectionRecord[] = [];
+    for (const [id, record] of this.connections) {
+      if (batch.length >= this.maxBatch) {
+        break;
+      }
+      batch.push(record);
+      this.connections.delete(id);
+    }
+
+    if (batch.length > 0) {
+      await this.write('connection', batch.length, () => this.store.writeConnections(batch));
+    }
+  }
+
+  private async writeQueryBatch(): Promise<void> {
+    const batch = this.queries.splice(0, this.maxBatch);
+    if (batch.length > 0) {
+      await this.write('query', batch.length, () => this.store.writeQueries(batch));
+    }
+  }
+
+  private async write(kind: 'connection' | 'query', count: number, work: () => Promise<void>): Promise<void> {
+    try {
+      await work();
+    } catch (error) {
+      const failure = new AuditWriteError(kind, count, error);
+      callSafely(() => this.options.onError?.(failure));
+    }
+  }
+
+  private drop(count: number): void {
+    this.droppedSinceReport += count;
+    this.droppedTotal += count;
+
+    // After close no write comes to report the drop, so it is reported now.
+    if (this.closed) {
+      this.reportDropped();
+    }
+  }
+
+  private reportDropped(): void {
+    if (this.droppedSinceReport > 0) {
+      const count = this.droppedSinceReport;
+      this.droppedSinceReport = 0;
+      callSafely(() => this.options.onDropped?.(count));
+    }
+  }
+}
+
+// A callback that throws must not break the chain of writes, and there is
+// nowhere left to report its error, so the error is ignored.
+function callSafely(callback: () => void): void {
+  try {
+    callback();
+  } catch {
+    // Ignored on purpose: see above.
+  }
+}

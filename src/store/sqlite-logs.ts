@@ -1,0 +1,132 @@
+// Connection and query logs of the embedded store.
+
+import type { Database } from 'better-sqlite3';
+import { buildLogSql, normalizeTime } from './log-query.js';
+import type { ConnectionRecord, LogQuery, QueryRecord } from './types.js';
+
+export type Logged<T> = T & { rowId: number };
+
+interface ConnectionRow {
+  row_id: number;
+  id: string;
+  started_at: string;
+  ended_at: string | null;
+  user_email: string | null;
+  resource: string;
+  database_name: string | null;
+  client_address: string | null;
+  outcome: ConnectionRecord['outcome'];
+  error: string | null;
+  bytes_to_server: number;
+  bytes_to_client: number;
+}
+
+interface QueryRow {
+  row_id: number;
+  time: string;
+  session_id: string;
+  user_email: string;
+  resource: string;
+  database_name: string;
+  text: string;
+  truncated: number;
+  protocol: QueryRecord['protocol'];
+}
+
+/** Writes, lists and prunes log records. Callers wrap writes in a transaction. */
+export class SqliteLogs {
+  constructor(private readonly db: Database) {}
+
+  /**
+   * Writes connection records. A record whose id is already stored replaces
+   * the stored one and gets a new row id, so readers following the log by
+   * row id see the record again in its final state.
+   */
+  writeConnections(records: ConnectionRecord[]): void {
+    const insert = this.db.prepare(
+      `INSERT OR REPLACE INTO connection_log (id, started_at, ended_at, user_email, resource, database_name,
+         client_address, outcome, error, bytes_to_server, bytes_to_client)
+       VALUES (@id, @startedAt, @endedAt, @user, @resource, @database, @clientAddress, @outcome, @error,
+         @bytesToServer, @bytesToClient)`,
+    );
+
+    for (const record of records) {
+      insert.run({
+        ...record,
+        startedAt: normalizeTime(record.startedAt, 'startedAt'),
+        endedAt: record.endedAt === null ? null : normalizeTime(record.endedAt, 'endedAt'),
+      });
+    }
+  }
+
+  writeQueries(records: QueryRecord[]): void {
+    const insert = this.db.prepare(
+      `INSERT INTO query_log (time, session_id, user_email, resource, database_name, text, truncated, protocol)
+       VALUES (@time, @sessionId, @user, @resource, @database, @text, @truncated, @protocol)`,
+    );
+
+    for (const record of records) {
+      insert.run({ ...record, time: normalizeTime(record.time, 'time'), truncated: record.truncated ? 1 : 0 });
+    }
+  }
+
+  listConnections(query: LogQuery): Array<Logged<ConnectionRecord>> {
+    const rows = this.select('connection_log', 'started_at', query) as ConnectionRow[];
+    return rows.map(rowToConnection);
+  }
+
+  listQueries(query: LogQuery): Array<Logged<QueryRecord>> {
+    const rows = this.select('query_log', 'time', query) as QueryRow[];
+    return rows.map(rowToQuery);
+  }
+
+  /** Deletes queries older than `before`, and connections that ended (or, if still open, started) before it. */
+  prune(before: string): number {
+    const cutoff = normalizeTime(before, 'before');
+    const connections = this.db.prepare('DELETE FROM connection_log WHERE coalesce(ended_at, started_at) < ?').run(cutoff);
+    const queries = this.db.prepare('DELETE FROM query_log WHERE time < ?').run(cutoff);
+    return connections.changes + queries.changes;
+  }
+
+  // Rows come back oldest first. Without `afterId` the listing contains the
+  // newest `limit` rows. With it, the listing contains the `limit` rows after that id.
+  private select(table: string, timeColumn: string, query: LogQuery): unknown[] {
+    const { where, parameters, limit, following } = buildLogSql(query, timeColumn);
+
+    const sql = following
+      ? `SELECT * FROM ${table} ${where} ORDER BY row_id ASC LIMIT ?`
+      : `SELECT * FROM (SELECT * FROM ${table} ${where} ORDER BY row_id DESC LIMIT ?) ORDER BY row_id ASC`;
+    return this.db.prepare(sql).all(...parameters, limit);
+  }
+}
+
+function rowToConnection(row: ConnectionRow): Logged<ConnectionRecord> {
+  return {
+    rowId: row.row_id,
+    id: row.id,
+    startedAt: row.started_at,
+    endedAt: row.ended_at,
+    user: row.user_email,
+    resource: row.resource,
+    database: row.database_name,
+    clientAddress: row.client_address,
+    outcome: row.outcome,
+    error: row.error,
+    bytesToServer: row.bytes_to_server,
+    bytesToClient: row.bytes_to_client,
+  };
+}
+
+function rowToQuery(row: QueryRow): Logged<QueryRecord> {
+  return {
+    rowId: row.row_id,
+    time: row.time,
+    sessionId: row.session_id,
+    user: row.user_email,
+    resource: row.resource,
+    database: row.database_name,
+    text: row.text,
+    truncated: row.truncated === 1,
+    protocol: row.protocol,
+  };
+}

@@ -1,0 +1,204 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ValidationError } from '../../src/errors.js';
+import type { ConnectionRecord, QueryRecord, Store } from '../../src/store/types.js';
+import { openTempStore, type TempStore } from './temp-store.js';
+
+let temp: TempStore;
+let store: Store;
+
+beforeEach(async () => {
+  temp = await openTempStore();
+  store = temp.store;
+});
+
+afterEach(async () => {
+  await temp.cleanup();
+});
+
+function connection(id: string, overrides: Partial<ConnectionRecord> = {}): ConnectionRecord {
+  return {
+    id,
+    startedAt: '2025-03-01T10:00:00.000Z',
+    endedAt: null,
+    user: 'alice@example.com',
+    resource: 'orders',
+    database: 'orders',
+    clientAddress: '127.0.0.1:50000',
+    outcome: 'open',
+    error: null,
+    bytesToServer: 0,
+    bytesToClient: 0,
+    ...overrides,
+  };
+}
+
+function query(text: string, overrides: Partial<QueryRecord> = {}): QueryRecord {
+  return {
+    time: '2025-03-01T10:00:00.000Z',
+    sessionId: 's1',
+    user: 'alice@example.com',
+    resource: 'orders',
+    database: 'orders',
+    text,
+    truncated: false,
+    protocol: 'simple',
+    ...overrides,
+  };
+}
+
+describe('connection log', () => {
+  it('write and list', async () => {
+    await store.writeConnections([connection('c1')]);
+
+    const [record] = await store.listConnections({});
+    expect(record).toMatchObject(connection('c1'));
+    expect(typeof record.rowId).toBe('number');
+  });
+
+  it('rewrite replaces by id', async () => {
+    await store.writeConnections([connection('c1')]);
+    const [first] = await store.listConnections({});
+
+    await store.writeConnections([connection('c1', { outcome: 'closed', endedAt: '2025-03-01T10:05:00.000Z', bytesToServer: 10, bytesToClient: 20 })]);
+    const records = await store.listConnections({});
+
+    expect(records).toHaveLength(1);
+    expect(records[0].outcome).toBe('closed');
+    expect(records[0].bytesToClient).toBe(20);
+    expect(records[0].rowId).toBeGreaterThan(first.rowId);
+  });
+
+  it('times stored as UTC ISO', async () => {
+    await store.writeConnections([connection('c1', { startedAt: '2025-03-01T12:00:00+02:00' })]);
+
+    const [record] = await store.listConnections({});
+    expect(record.startedAt).toBe('2025-03-01T10:00:00.000Z');
+  });
+
+  it('invalid time rejects whole batch', async () => {
+    const error = await store.writeConnections([connection('c1'), connection('c2', { startedAt: 'yesterday' })]).catch((caught: unknown) => caught);
+
+    expect(error).toBeInstanceOf(ValidationError);
+    expect((error as ValidationError).field).toBe('startedAt');
+    expect(await store.listConnections({})).toEqual([]);
+  });
+});
+
+describe('log queries', () => {
+  beforeEach(async () => {
+    await store.writeQueries([
+      query('select 1', { time: '2025-03-01T09:00:00.000Z' }),
+      query('select 2', { time: '2025-03-01T10:00:00.000Z', resource: 'billing' }),
+      query('select 3', { time: '2025-03-01T11:00:00.000Z', user: 'bob@example.com' }),
+      query('select 4', { time: '2025-03-01T12:00:00.000Z', truncated: true, protocol: 'extended' }),
+    ]);
+  });
+
+  async function texts(logQuery: Parameters<Store['listQueries']>[0]): Promise<string[]> {
+    return (await store.listQueries(logQuery)).map((record) => record.text);
+  }
+
+  it('all, oldest first', async () => {
+    expect(await texts({})).toEqual(['select 1', 'select 2', 'select 3', 'select 4']);
+  });
+
+  it('fields round-trip', async () => {
+    const records = await store.listQueries({});
+
+    expect(records[3]).toMatchObject({ truncated: true, protocol: 'extended', sessionId: 's1', database: 'orders' });
+  });
+
+  it('since inclusive', async () => {
+    expect(await texts({ since: '2025-03-01T10:00:00Z' })).toEqual(['select 2', 'select 3', 'select 4']);
+  });
+
+  it('until exclusive', async () => {
+    expect(await texts({ until: '2025-03-01T11:00:00Z' })).toEqual(['select 1', 'select 2']);
+  });
+
+  it('since and until with offset', async () => {
+    expect(await texts({ since: '2025-03-01T11:00:00+01:00', until: '2025-03-01T13:00:00+01:00' })).toEqual(['select 2', 'select 3']);
+  });
+
+  it('by resource', async () => {
+    expect(await texts({ resource: 'billing' })).toEqual(['select 2']);
+  });
+
+  it('by user ignoring case', async () => {
+    expect(await texts({ user: 'BOB@example.com' })).toEqual(['select 3']);
+  });
+
+  it('after id', async () => {
+    const all = await store.listQueries({});
+
+    expect(await texts({ afterId: all[1].rowId })).toEqual(['select 3', 'select 4']);
+  });
+
+  it('after id with limit takes next rows', async () => {
+    const all = await store.listQueries({});
+
+    expect(await texts({ afterId: all[0].rowId, limit: 2 })).toEqual(['select 2', 'select 3']);
+  });
+
+  it('limit takes newest rows', async () => {
+    expect(await texts({ limit: 2 })).toEqual(['select 3', 'select 4']);
+  });
+
+  it('combined filters', async () => {
+    expect(await texts({ user: 'alice@example.com', resource: 'orders', since: '2025-03-01T09:30:00Z' })).toEqual(['select 4']);
+  });
+
+  it('invalid since', async () => {
+    const error = await store.listQueries({ since: 'last tuesday' }).catch((caught: unknown) => caught);
+
+    expect((error as ValidationError).code).toBe('invalid_value');
+    expect((error as ValidationError).field).toBe('since');
+    expect((error as ValidationError).message).toContain('"last tuesday"');
+  });
+
+  it('invalid limit', async () => {
+    const error = await store.listQueries({ limit: 0 }).catch((caught: unknown) => caught);
+
+    expect((error as ValidationError).field).toBe('limit');
+  });
+
+  it('connections filtered by time and user', async () => {
+    await store.writeConnections([
+      connection('c1', { startedAt: '2025-03-01T09:00:00.000Z' }),
+      connection('c2', { startedAt: '2025-03-01T10:00:00.000Z', user: 'bob@example.com' }),
+      connection('c3', { startedAt: '2025-03-01T11:00:00.000Z', user: null, outcome: 'refused' }),
+    ]);
+
+    const ids = async (logQuery: Parameters<Store['listConnections']>[0]) => (await store.listConnections(logQuery)).map((record) => record.id);
+    expect(await ids({ since: '2025-03-01T09:30:00Z' })).toEqual(['c2', 'c3']);
+    expect(await ids({ user: 'bob@example.com' })).toEqual(['c2']);
+    expect(await ids({ resource: 'billing' })).toEqual([]);
+  });
+});
+
+describe('pruneLogs', () => {
+  it('deletes older records only', async () => {
+    await store.writeQueries([query('old', { time: '2025-01-01T00:00:00.000Z' }), query('new', { time: '2025-03-01T00:00:00.000Z' })]);
+    await store.writeConnections([
+      connection('ended-old', { startedAt: '2025-01-01T00:00:00.000Z', endedAt: '2025-01-01T01:00:00.000Z', outcome: 'closed' }),
+      connection('ended-new', { startedAt: '2025-01-01T00:00:00.000Z', endedAt: '2025-03-01T00:00:00.000Z', outcome: 'closed' }),
+    ]);
+
+    const pruned = await store.pruneLogs('2025-02-01T00:00:00.000Z');
+
+    expect(pruned).toBe(2);
+    expect((await store.listQueries({})).map((record) => record.text)).toEqual(['new']);
+    expect((await store.listConnections({})).map((record) => record.id)).toEqual(['ended-new']);
+  });
+
+  it('row ids not reused after prune', async () => {
+    await store.writeQueries([query('a', { time: '2025-01-01T00:00:00.000Z' })]);
+    const [first] = await store.listQueries({});
+    await store.pruneLogs('2025-02-01T00:00:00.000Z');
+
+    await store.writeQueries([query('b')]);
+    const [second] = await store.listQueries({});
+
+    expect(second.rowId).toBeGreaterThan(first.rowId);
+  });
+});
