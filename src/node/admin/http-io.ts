@@ -1,0 +1,79 @@
+import type http from 'node:http';
+
+import { MAX_API_BODY_BYTES, type ApiErrorBody, type ApiErrorCode } from '../../tunnel/admin-api.js';
+
+/** An admin API failure with its HTTP status and stable code. */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: ApiErrorCode,
+    message: string,
+    readonly field?: string,
+  ) {
+    super(message);
+  }
+}
+
+export function sendJson(response: http.ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  response.writeHead(status, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(text),
+    'cache-control': 'no-store',
+  });
+  response.end(text);
+}
+
+export function sendError(response: http.ServerResponse, error: ApiError): void {
+  const body: ApiErrorBody = { error: { code: error.code, message: error.message } };
+  if (error.field !== undefined) {
+    body.error.field = error.field;
+  }
+  sendJson(response, error.status, body);
+}
+
+/** Reads a JSON request body of at most MAX_API_BODY_BYTES; an empty body reads as `{}`. */
+export function readJsonBody(request: http.IncomingMessage): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+
+    request.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > MAX_API_BODY_BYTES) {
+        reject(new ApiError(413, 'payload_too_large', `request body exceeds ${MAX_API_BODY_BYTES} bytes`));
+        request.destroy();
+        return;
+      }
+      chunks.push(chunk);
+    });
+    request.on('error', reject);
+    request.on('end', () => {
+      const text = Buffer.concat(chunks).toString('utf8');
+      if (text.trim() === '') {
+        resolve({});
+        return;
+      }
+      try {
+        resolve(JSON.parse(text));
+      } catch {
+        reject(new ApiError(400, 'bad_request', 'request body is not valid JSON'));
+      }
+    });
+  });
+}
+
+/** Reads the API token from `Authorization: Bearer TOKEN`. */
+export function bearerToken(request: http.IncomingMessage): string | undefined {
+  const header = request.headers.authorization;
+  const match = header === undefined ? null : /^Bearer\s+(\S+)$/i.exec(header);
+  return match?.[1];
+}
+
+export function requireString(body: unknown, field: string): string {
+  const value = (body as Record<string, unknown> | null)?.[field];
+  if (typeof value !== 'string' || value.length === 0) {
+    throw new ApiError(400, 'invalid_value', `missing ${field}: expected a non-empty string`, field);
+  }
+  return value;
+}

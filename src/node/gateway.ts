@@ -1,0 +1,183 @@
+import fs from 'node:fs/promises';
+import http from 'node:http';
+import tls from 'node:tls';
+import type { AddressInfo } from 'node:net';
+
+import type { Logger } from '../log.js';
+import { AuditWriter, startRetention } from '../store/audit-writer.js';
+import { openSqliteStore } from '../store/sqlite-store.js';
+import type { Store } from '../store/types.js';
+import { ADMIN_ALPN, TUNNEL_ALPN } from '../tunnel/hello.js';
+import { nodeServerTlsOptions } from '../tunnel/tls.js';
+import { fingerprintOf } from '../tunnel/fingerprint.js';
+import { AccessControl } from './access.js';
+import { createAdminHandler } from './admin/router.js';
+import { CancelRegistry } from './cancel-registry.js';
+import { dataDirPaths, parseListen, readNodeConfig, type NodeConfig } from './data-dir.js';
+import { HealthChecker } from './health-checker.js';
+import { SessionError } from './session-error.js';
+import { SessionRegistry } from './session-registry.js';
+import { createTokenSource } from './token-source-factory.js';
+import { handleTunnel, type TunnelDependencies } from './tunnel-handler.js';
+
+export { initGateway, type InitOptions, type InitResult } from './gateway-init.js';
+
+/** How often open sessions are checked against the store, for changes made through other nodes. */
+export const ACCESS_RECHECK_INTERVAL_MS = 5_000;
+
+export interface RunOptions {
+  dataDir: string;
+  logger: Logger;
+  /** Overrides the listen address from node.json. */
+  listen?: string;
+}
+
+export interface RunningGateway {
+  address: { host: string; port: number };
+  fingerprint: string;
+  close(): Promise<void>;
+}
+
+/**
+ * Starts a node from its data directory: one TLS port that carries tunnels
+ * and the HTTPS admin API (told apart by ALPN), the store, token cache, audit
+ * writer and health checks. `close()` stops accepting, lets open sessions
+ * finish for the configured grace time, ends the rest, and closes the store.
+ */
+export async function runGateway(options: RunOptions): Promise<RunningGateway> {
+  const paths = dataDirPaths(options.dataDir);
+  const config = await readNodeConfig(paths);
+  const logger = options.logger;
+  const certPem = await fs.readFile(paths.certificate, 'utf8');
+  const keyPem = await fs.readFile(paths.privateKey, 'utf8');
+
+  const store = await openSqliteStore(paths.store);
+  const parts = await assemble(store, config, logger);
+  const server = tls.createServer(nodeServerTlsOptions({ certPem, keyPem, alpnProtocols: [TUNNEL_ALPN, ADMIN_ALPN] }));
+  const admin = http.createServer({ keepAliveTimeout: 5_000 }, createAdminHandler(parts.adminDeps));
+
+  server.on('secureConnection', (socket) => {
+    if (socket.alpnProtocol === TUNNEL_ALPN) {
+      void handleTunnel(socket, parts.tunnelDeps);
+    } else {
+      admin.emit('connection', socket);
+    }
+  });
+  server.on('tlsClientError', (error, socket) => {
+    logger.debug({ err: error.message, remoteAddress: socket.remoteAddress }, 'TLS handshake failed');
+  });
+
+  const { host, port } = parseListen(options.listen ?? config.listen);
+  await listen(server, host, port);
+  const address = server.address() as AddressInfo;
+  const fingerprint = fingerprintOf(certPem);
+  logger.info({ host: address.address, port: address.port, fingerprint }, 'node listening');
+
+  return {
+    address: { host: address.address, port: address.port },
+    fingerprint,
+    close: () => shutdown(server, admin, parts, config, logger),
+  };
+}
+
+type Parts = Awaited<ReturnType<typeof assemble>>;
+
+async function assemble(store: Store, config: NodeConfig, logger: Logger) {
+  const tokens = await createTokenSource(logger);
+  const audit = new AuditWriter(store, {
+    onError: (error) => logger.error({ err: error.message }, 'audit write failed'),
+    onDropped: (count) => logger.warn({ count }, 'audit queue full; query records dropped'),
+  });
+  const stopRetention = startRetention(store, config.logRetentionDays, () => Date.now(), {
+    onError: (error) => logger.error({ err: error.message }, 'log retention failed'),
+  });
+  const health = new HealthChecker({ store, tokens, logger, intervalMs: config.healthIntervalSeconds * 1000 });
+  const sessions = new SessionRegistry();
+  const cancels = new CancelRegistry();
+  const access = new AccessControl(store);
+  let shuttingDown = false;
+
+  const enforceAccess = () => enforceSessionAccess(store, access, sessions, logger);
+  const recheckTimer = setInterval(() => void enforceAccess().catch(() => undefined), ACCESS_RECHECK_INTERVAL_MS);
+  recheckTimer.unref();
+  await health.start();
+
+  const tunnelDeps: TunnelDependencies = {
+    store,
+    access,
+    tokens,
+    audit,
+    auditQueries: config.auditQueries,
+    cancels,
+    sessions,
+    logger,
+    isShuttingDown: () => shuttingDown,
+  };
+  const adminDeps = { store, access, health, secretStores: config.secretStores, enforceAccess, logger };
+  return {
+    store,
+    tokens,
+    audit,
+    health,
+    sessions,
+    tunnelDeps,
+    adminDeps,
+    beginShutdown: () => {
+      shuttingDown = true;
+      clearInterval(recheckTimer);
+      stopRetention();
+    },
+  };
+}
+
+/** Ends every open session whose user, resource or grant is gone. */
+async function enforceSessionAccess(store: Store, access: AccessControl, sessions: SessionRegistry, logger: Logger): Promise<void> {
+  for (const session of sessions.list()) {
+    const user = await store.getUser(session.user.email);
+    const resource = await store.getResource(session.resource.name);
+    if (user && resource && (await access.mayReach(user, resource))) {
+      continue;
+    }
+    logger.info({ connectionId: session.id, user: session.user.email, resource: session.resource.name }, 'access revoked; ending session');
+    session.terminate(
+      new SessionError(
+        'access_revoked',
+        '57P01',
+        `sdm: access to resource "${session.resource.name}" was revoked for ${session.user.email}; the session is closed`,
+      ),
+    );
+  }
+}
+
+async function shutdown(server: tls.Server, admin: http.Server, parts: Parts, config: NodeConfig, logger: Logger): Promise<void> {
+  logger.info({ openSessions: parts.sessions.size }, 'node shutting down');
+  parts.beginShutdown();
+  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+  admin.closeIdleConnections();
+
+  const drained = await parts.sessions.drain(config.shutdownGraceSeconds * 1000);
+  if (!drained) {
+    for (const session of parts.sessions.list()) {
+      session.terminate(new SessionError('node_shutdown', '57P01', 'sdm: the node is shutting down; reconnect to continue'));
+    }
+    await parts.sessions.drain(5_000);
+  }
+  admin.closeAllConnections();
+
+  await parts.health.stop();
+  await parts.audit.close();
+  parts.tokens.close();
+  await parts.store.close();
+  await closed;
+  logger.info('node stopped');
+}
+
+function listen(server: tls.Server, host: string, port: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen({ host, port }, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+}
