@@ -1,9 +1,8 @@
 // A real PostgreSQL 18 server for the demo and the tests, configured as
-// Azure Database for PostgreSQL configures its servers: it listens on
-// 127.0.0.1 only, requires TLS, has no Unix socket, and admits each login
-// role by a pg_hba.conf line with the role's method (cleartext `password`
-// over TLS by default on Azure). Everything lives in one temporary
-// directory that stop() removes.
+// Azure Database for PostgreSQL configures its servers. It listens on
+// 127.0.0.1 only, requires TLS and has no Unix socket. Each login role gets
+// a pg_hba.conf line with its method, which on Azure is cleartext `password`
+// over TLS. Everything lives in one temporary directory that stop() removes.
 
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
@@ -34,7 +33,7 @@ export const MAX_PORT_ATTEMPTS = 5;
 /** Random bytes in the superuser's generated password. */
 export const ADMIN_PASSWORD_BYTES = 24;
 
-/** Connections adminQuery keeps open at most. */
+/** Maximum number of connections adminQuery keeps open. */
 export const ADMIN_POOL_SIZE = 4;
 
 /** Idle time after which an admin connection is closed. */
@@ -52,8 +51,8 @@ export interface EmbeddedPostgresOptions {
   /** 0 or absent: pick a free port on 127.0.0.1. */
   port?: number;
   /**
-   * Server certificate and key; the certificate must list 127.0.0.1, which
-   * adminQuery verifies. `caPem` is what clients trust and defaults to
+   * Server certificate and key. The certificate must list 127.0.0.1, because
+   * adminQuery verifies it. Clients trust `caPem`, which defaults to
    * `certPem`. Absent: a self-signed certificate for 127.0.0.1 and localhost.
    */
   tls?: { certPem: string; keyPem: string; caPem?: string };
@@ -84,7 +83,11 @@ export interface EmbeddedPostgres {
   resume(): Promise<void>;
 }
 
-/** Creates and starts a server in a new temporary directory. */
+/**
+ * Creates and starts a server in a new directory under os.tmpdir(). As root,
+ * the server runs as the OS user `postgres`, which must be able to reach
+ * that directory.
+ */
 export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions = {}): Promise<EmbeddedPostgres> {
   const rootDir = await fs.mkdtemp(path.join(os.tmpdir(), 'sdm-postgres-'));
   const layout = clusterLayout(rootDir);
@@ -175,7 +178,7 @@ class EmbeddedPostgresServer implements EmbeddedPostgres {
   async setPassword(name: string, password: string, auth: LoginAuth): Promise<void> {
     const rule = this.rules.get(name);
     if (rule === undefined) {
-      throw new EmbeddedPostgresError('postgres_role_invalid', `role "${name}" was not created by createLoginRole on this server; create it with createLoginRole first`);
+      throw new EmbeddedPostgresError('postgres_role_not_found', `role "${name}" was not created by createLoginRole on this server; create it with createLoginRole first`);
     }
 
     await setRolePassword(this.adminPool(), name, password, auth, false);
@@ -256,7 +259,7 @@ class EmbeddedPostgresServer implements EmbeddedPostgres {
     const invalid = await pool.query<{ line_number: number; error: string }>('SELECT line_number, error FROM pg_hba_file_rules WHERE error IS NOT NULL');
     if (invalid.rows.length > 0) {
       const problems = invalid.rows.map((row) => `line ${row.line_number}: ${row.error}`).join('; ');
-      throw new EmbeddedPostgresError('postgres_role_invalid', `the rewritten ${this.layout.hbaFile} has errors (${problems}); the server keeps its previous rules`);
+      throw new EmbeddedPostgresError('postgres_reload_failed', `the rewritten ${this.layout.hbaFile} has errors (${problems}); the server keeps its previous rules`);
     }
 
     const requested = await pool.query<{ requested_at: string }>('SELECT clock_timestamp()::text AS requested_at');
@@ -267,7 +270,8 @@ class EmbeddedPostgresServer implements EmbeddedPostgres {
   /**
    * pg_reload_conf() only signals the postmaster, so a connection made just
    * after it may still get the old rules. A new backend inherits the
-   * postmaster's load time, so a fresh connection tells when it has reloaded.
+   * postmaster's load time, so a query on a fresh connection shows when the
+   * postmaster has reloaded.
    */
   private async waitForReload(requestedAt: string): Promise<void> {
     const deadline = Date.now() + RELOAD_TIMEOUT_MS;
@@ -284,7 +288,7 @@ class EmbeddedPostgresServer implements EmbeddedPostgres {
       }
       await new Promise((resolve) => setTimeout(resolve, RELOAD_POLL_INTERVAL_MS));
     }
-    throw new EmbeddedPostgresError('postgres_not_running', `the embedded PostgreSQL on port ${this.port} did not reload pg_hba.conf within ${RELOAD_TIMEOUT_MS} ms; see its log for the reason`);
+    throw new EmbeddedPostgresError('postgres_reload_failed', `the embedded PostgreSQL on port ${this.port} did not reload pg_hba.conf within ${RELOAD_TIMEOUT_MS} ms; see its log for the reason`);
   }
 }
 

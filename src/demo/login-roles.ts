@@ -6,7 +6,7 @@
 import pg from 'pg';
 import { ValidationError } from '../errors.js';
 
-/** pg_hba authentication methods a login role can use; `password` is cleartext over TLS, as Azure asks for. */
+/** pg_hba authentication methods a login role can use. `password` is cleartext over TLS, which Azure requests. */
 export type LoginAuth = 'password' | 'md5' | 'scram-sha-256';
 
 export const LOGIN_AUTH_METHODS: readonly LoginAuth[] = ['password', 'md5', 'scram-sha-256'];
@@ -34,7 +34,7 @@ export interface SqlRunner {
 export interface LoginRoleOptions {
   password: string;
   auth: LoginAuth;
-  /** A database the role may use: created and owned by the role when missing, otherwise granted to it. */
+  /** A database the role may use. It is created, owned by the role, when missing, and granted to the role otherwise. */
   database?: string;
 }
 
@@ -56,7 +56,7 @@ export async function createRoleWithPassword(runner: SqlRunner, name: string, op
   }
 }
 
-/** Sets a role's password, stored as its method needs; with `asGroupMember`, moves it to that method's group role. */
+/** Sets a role's password, stored as its method needs. With `asGroupMember`, also moves the role to that method's group role. */
 export async function setRolePassword(runner: SqlRunner, name: string, password: string, auth: LoginAuth, asGroupMember: boolean): Promise<void> {
   checkIdentifier('name', name);
   checkPassword(password);
@@ -71,7 +71,7 @@ export async function setRolePassword(runner: SqlRunner, name: string, password:
   await runInTransaction(runner, auth, statements);
 }
 
-/** Creates the group roles of LOGIN_GROUP_ROLES; they cannot log in themselves. */
+/** Returns the statements that create the group roles of LOGIN_GROUP_ROLES, which cannot log in themselves. */
 export function createGroupRolesSql(): string[] {
   return LOGIN_AUTH_METHODS.map((method) => `CREATE ROLE ${pg.escapeIdentifier(LOGIN_GROUP_ROLES[method])} NOLOGIN`);
 }

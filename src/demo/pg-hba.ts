@@ -12,7 +12,7 @@ const CLIENT_NETWORK = `${SERVER_HOST}/32`;
 export interface HbaRule {
   role: string;
   auth: LoginAuth;
-  /** The only database the role may connect to; all databases when absent. */
+  /** The only database the role may connect to, or all databases when absent. */
   database?: string;
 }
 

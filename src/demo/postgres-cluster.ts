@@ -9,7 +9,7 @@ import { createGroupRolesSql } from './login-roles.js';
 import { renderHbaFile, SERVER_HOST } from './pg-hba.js';
 import { runToCompletion, type PostgresBinaries, type RunOptions, type ServerIdentity } from './postgres-process.js';
 
-/** Superuser that initdb creates; adminQuery connects as it. */
+/** Superuser that initdb creates and adminQuery connects as. */
 export const ADMIN_ROLE = 'postgres';
 
 export interface ClusterLayout {
@@ -33,7 +33,7 @@ export function clusterLayout(rootDir: string): ClusterLayout {
 
 /**
  * Writes the certificate and key and hands the root directory to the
- * server's OS user. PostgreSQL refuses a key file that others can read, so
+ * server's OS user. PostgreSQL rejects a key file that others can read, so
  * the key is 0600 and owned by that user.
  */
 export async function writeServerCertificate(layout: ClusterLayout, tls: { certPem: string; keyPem: string }, identity: ServerIdentity | undefined): Promise<void> {
@@ -63,12 +63,12 @@ export async function initialiseCluster(binaries: PostgresBinaries, layout: Clus
   await fs.appendFile(path.join(layout.dataDir, 'postgresql.conf'), serverSettings(layout));
   await fs.writeFile(layout.hbaFile, renderHbaFile(ADMIN_ROLE, []));
 
-  // Single-user mode reads one statement per line; the password has no line breaks.
+  // Single-user mode reads one statement per line. The generated base64url password has no line breaks.
   const bootstrap = [`ALTER ROLE ${ADMIN_ROLE} PASSWORD ${quoteString(adminPassword)}`, ...createGroupRolesSql()].join('\n') + '\n';
   await runToCompletion(binaries.postgres, ['--single', '-D', layout.dataDir, 'postgres'], bootstrap, run);
 }
 
-/** Settings appended to postgresql.conf; later lines override initdb's. */
+/** Returns the settings appended to postgresql.conf, where later lines override initdb's. */
 function serverSettings(layout: ClusterLayout): string {
   return [
     '',
@@ -80,6 +80,7 @@ function serverSettings(layout: ClusterLayout): string {
     `ssl_key_file = ${quoteString(layout.keyFile)}`,
     "ssl_min_protocol_version = 'TLSv1.2'",
     "password_encryption = 'scram-sha-256'",
+    // PostgreSQL 18 warns whenever an MD5 password is set unless this is off, and the md5 roles here are deliberate.
     'md5_password_warnings = off',
     "lc_messages = 'C'",
     '# A failed CREATE ROLE or ALTER ROLE statement would otherwise be logged with its password.',

@@ -12,7 +12,7 @@ import { SdmError } from '../errors.js';
 
 const execFileAsync = promisify(execFile);
 
-/** OS user the server runs as when this process runs as root; PostgreSQL refuses to run as root. */
+/** OS user the server runs as when this process runs as root, because PostgreSQL does not run as root. */
 export const SERVER_OS_USER = 'postgres';
 
 /** Time allowed for initdb or the single-user bootstrap to finish. */
@@ -31,7 +31,14 @@ const READY_LINE = 'database system is ready to accept connections';
 const ADDRESS_IN_USE_LINE = 'Address already in use';
 const SERVER_ERROR_LINE = /\b(ERROR|FATAL|PANIC):/;
 
-export type PostgresProcessErrorCode = 'postgres_binaries_missing' | 'postgres_init_failed' | 'postgres_start_failed' | 'postgres_port_in_use' | 'postgres_not_running' | 'postgres_role_invalid';
+export type PostgresProcessErrorCode =
+  | 'postgres_binaries_missing'
+  | 'postgres_init_failed'
+  | 'postgres_start_failed'
+  | 'postgres_port_in_use'
+  | 'postgres_not_running'
+  | 'postgres_role_not_found'
+  | 'postgres_reload_failed';
 
 /** A failure to set up, start or use an embedded PostgreSQL server. */
 export class EmbeddedPostgresError extends SdmError {
@@ -47,7 +54,7 @@ export interface PostgresBinaries {
   postgres: string;
 }
 
-/** User and group ids a child process switches to; absent when this process is not root. */
+/** User and group ids a child process switches to. They are absent when this process is not root. */
 export interface ServerIdentity {
   uid: number;
   gid: number;
@@ -109,7 +116,7 @@ export interface RunOptions {
   onLine: (line: string) => void;
 }
 
-/** Runs a program to completion, feeding `input` on stdin; rejects with the output's tail when it fails. */
+/** Runs a program to completion with `input` on stdin. Rejects with the last lines of its output when it fails. */
 export async function runToCompletion(program: string, args: string[], input: string, options: RunOptions): Promise<void> {
   const child = spawnServerProgram(program, args, options);
   const output = collectOutput(child, options.onLine);
