@@ -70,7 +70,7 @@ export async function runPgSession(client: net.Socket, start: SessionStart, deps
   let upstream: UpstreamSession;
   let database: string;
   try {
-    database = chooseDatabase(start.resource, packet.parameters.get('database'));
+    database = chooseDatabase(start.resource, packet.parameters);
     record.database = database;
     const token = await fetchToken(start.resource, deps.tokens);
     const parameters = rewriteParameters(packet.parameters, start.resource, database);
@@ -173,8 +173,15 @@ export function upstreamTarget(resource: Resource): UpstreamTarget {
   };
 }
 
-function chooseDatabase(resource: Resource, requested: string | undefined): string {
-  if (requested === undefined || requested === '') {
+/**
+ * The database to sign in to. libpq and most drivers send the user name as
+ * the database when none is given, and the user name a client sends is
+ * replaced by the resource's, so a database equal to it also means "none
+ * given" and selects the resource's database.
+ */
+function chooseDatabase(resource: Resource, parameters: Map<string, string>): string {
+  const requested = parameters.get('database');
+  if (requested === undefined || requested === '' || requested === parameters.get('user')) {
     return resource.database;
   }
   if (resource.restrictDatabase && requested !== resource.database) {
