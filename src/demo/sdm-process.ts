@@ -1,9 +1,9 @@
 import { spawn } from 'node:child_process';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 
-/** Path of the `sdm` entry script, from the compiled `dist/src/demo/` folder. */
-export const SDM_BIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../bin/sdm');
+import { binPath } from '../cli/package-root.js';
+
+/** Path of the `sdm` entry script. */
+export const SDM_BIN = binPath();
 
 export interface SdmRun {
   code: number;
