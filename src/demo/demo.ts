@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -160,18 +160,22 @@ async function sdm(args: string[], env: NodeJS.ProcessEnv, input?: string): Prom
   return run;
 }
 
+/** Stops the agent that `sdm connect` started in the background, through its control socket. */
 async function stopAgent(env: NodeJS.ProcessEnv): Promise<void> {
   await runSdm(['disconnect', '--all'], { env, timeoutMs: 10_000 });
-  await runSdm(['listen', '--stop'], { env, timeoutMs: 10_000 });
+  const { AgentClient } = await import('../agent/control-client.js');
+  const { sdmPaths } = await import('../agent/home.js');
+  await new AgentClient(sdmPaths(env.SDM_HOME!).socket).shutdown();
 }
 
+/**
+ * Runs the query with psql, asynchronously because the node serving the
+ * tunnel lives in this process, or with the `pg` driver when psql is absent.
+ */
 async function runQuery(pgEnv: Record<string, string>): Promise<string> {
-  const psql = spawnSync('psql', ['-X', '-A', '-t', '-c', DEMO_QUERY], { env: { ...process.env, ...pgEnv }, encoding: 'utf8' });
-  if (!psql.error) {
-    if (psql.status !== 0) {
-      throw new Error(`psql exited with ${psql.status}: ${psql.stderr.trim()}`);
-    }
-    return `(psql) ${psql.stdout.trim()}`;
+  const psql = await runPsql(pgEnv);
+  if (psql !== undefined) {
+    return `(psql) ${psql}`;
   }
 
   const { default: pg } = await import('pg');
@@ -183,6 +187,20 @@ async function runQuery(pgEnv: Record<string, string>): Promise<string> {
   } finally {
     await client.end();
   }
+}
+
+function runPsql(pgEnv: Record<string, string>): Promise<string | undefined> {
+  return new Promise((resolve, reject) => {
+    execFile('psql', ['-X', '-A', '-t', '-c', DEMO_QUERY], { env: { ...process.env, ...pgEnv }, encoding: 'utf8' }, (error, stdout, stderr) => {
+      if ((error as NodeJS.ErrnoException | null)?.code === 'ENOENT') {
+        resolve(undefined);
+      } else if (error) {
+        reject(new Error(`psql failed: ${stderr.trim() || error.message}`));
+      } else {
+        resolve(stdout.trim());
+      }
+    });
+  });
 }
 
 function indent(text: string): string {
