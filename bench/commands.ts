@@ -1,0 +1,60 @@
+// Wall-clock time of whole `sdm` commands, each run as a user runs it:
+// `node bin/sdm ARGS` in a new process, with the agent already running.
+
+import { access } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+import { runToEnd } from './child-process.js';
+import { median } from './statistics.js';
+
+/** From the compiled dist/bench/ folder to the package root's bin/sdm. */
+export const SDM_BIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../bin/sdm');
+
+/** Time one command may take before it is killed. */
+const COMMAND_TIMEOUT_MS = 30_000;
+
+export interface CommandTiming {
+  command: string;
+  medianMs: number | null;
+  runs: number;
+  /** Reason the command was not measured, when medianMs is null. */
+  skipped?: string;
+}
+
+/** Times each command `runs` times, alternating between commands; a failing command is reported as skipped with its stderr. */
+export async function timeCommands(commands: string[][], env: NodeJS.ProcessEnv, runs: number): Promise<CommandTiming[]> {
+  const missing = await binMissing();
+  const times = commands.map(() => [] as number[]);
+  const failures: (string | undefined)[] = commands.map(() => missing);
+
+  for (let round = 0; round < runs && missing === undefined; round += 1) {
+    for (const [index, args] of commands.entries()) {
+      if (failures[index] !== undefined) {
+        continue;
+      }
+      const started = performance.now();
+      const run = await runToEnd(process.execPath, [SDM_BIN, ...args], { env, timeoutMs: COMMAND_TIMEOUT_MS });
+      times[index]!.push(performance.now() - started);
+      if (run.code !== 0) {
+        failures[index] = `exited with ${run.code}: ${run.stderr.trim().split('\n')[0] ?? ''}`;
+      }
+    }
+  }
+
+  return commands.map((args, index) => ({
+    command: `sdm ${args.join(' ')}`,
+    medianMs: failures[index] === undefined ? median(times[index]!) : null,
+    runs: times[index]!.length,
+    skipped: failures[index],
+  }));
+}
+
+async function binMissing(): Promise<string | undefined> {
+  try {
+    await access(SDM_BIN);
+    return undefined;
+  } catch {
+    return `${SDM_BIN} does not exist`;
+  }
+}
