@@ -1,0 +1,148 @@
+// The agent's control protocol over its Unix socket (mode 0600): the client
+// writes one JSON request on one line, the agent writes one JSON response on
+// one line, then the client closes the connection.
+
+import { SdmError } from '../errors.js';
+import { ExitCode, type ExitCodeValue } from '../exit-codes.js';
+
+/** Maximum length of a request or response line either side reads, newline excluded. */
+export const MAX_CONTROL_LINE_BYTES = 256 * 1024;
+
+export interface ConnectRequest {
+  op: 'connect';
+  resource: {
+    name: string;
+    bindIp: string;
+    portOverride: number | null;
+    database?: string;
+  };
+  /** The user's API token; the agent keeps it in memory only. */
+  token?: string;
+}
+
+export interface DisconnectRequest {
+  op: 'disconnect';
+  names?: string[];
+  all?: boolean;
+  /** Also drop the token the agent keeps in memory, as `sdm logout` requests. */
+  forgetToken?: boolean;
+  /** Also forget the remembered ports, so the next connect picks new ones. */
+  forgetPorts?: boolean;
+}
+
+export type ControlRequest =
+  | ConnectRequest
+  | DisconnectRequest
+  | { op: 'status' }
+  | { op: 'shutdown' }
+  | { op: 'ping' };
+
+export interface ListenerInfo {
+  name: string;
+  host: string;
+  port: number;
+  database?: string;
+  activeConnections: number;
+}
+
+export interface ControlErrorBody {
+  code: string;
+  message: string;
+  hint?: string;
+  exitCode: ExitCodeValue;
+}
+
+export type ControlResponse = { ok: true; result: unknown } | { ok: false; error: ControlErrorBody };
+
+export interface PingResult {
+  pid: number;
+}
+
+export interface ConnectResult {
+  listener: ListenerInfo;
+}
+
+export interface DisconnectResult {
+  disconnected: string[];
+}
+
+export interface StatusResult {
+  listeners: ListenerInfo[];
+}
+
+/** Converts any error into a failed response; only SdmError messages are passed on verbatim. */
+export function errorToResponse(error: unknown): ControlResponse {
+  if (error instanceof SdmError) {
+    return { ok: false, error: { code: error.code, message: error.message, hint: error.hint, exitCode: error.exitCode } };
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  return { ok: false, error: { code: 'agent_failed', message: `the agent failed: ${message}`, exitCode: ExitCode.FAILURE } };
+}
+
+/** Checks a decoded request line; returns the request or a text saying what is wrong. */
+export function parseControlRequest(value: unknown): ControlRequest | string {
+  const request = value as Record<string, unknown> | null;
+  if (typeof request !== 'object' || request === null || typeof request.op !== 'string') {
+    return 'request must be a JSON object with a string "op"';
+  }
+
+  switch (request.op) {
+    case 'ping':
+    case 'status':
+    case 'shutdown':
+      return { op: request.op };
+    case 'connect':
+      return parseConnect(request);
+    case 'disconnect':
+      return parseDisconnect(request);
+    default:
+      return `unknown op "${request.op}": expected ping, status, connect, disconnect or shutdown`;
+  }
+}
+
+function parseConnect(request: Record<string, unknown>): ConnectRequest | string {
+  const resource = request.resource as Record<string, unknown> | null;
+  if (typeof resource !== 'object' || resource === null) {
+    return 'connect.resource must be an object';
+  }
+  if (typeof resource.name !== 'string' || resource.name.length === 0) {
+    return 'connect.resource.name must be a non-empty string';
+  }
+  if (typeof resource.bindIp !== 'string') {
+    return 'connect.resource.bindIp must be a string';
+  }
+  if (resource.portOverride !== null && !Number.isInteger(resource.portOverride)) {
+    return 'connect.resource.portOverride must be an integer or null';
+  }
+  if (resource.database !== undefined && typeof resource.database !== 'string') {
+    return 'connect.resource.database must be a string';
+  }
+  if (request.token !== undefined && typeof request.token !== 'string') {
+    return 'connect.token must be a string';
+  }
+
+  return {
+    op: 'connect',
+    resource: {
+      name: resource.name,
+      bindIp: resource.bindIp,
+      portOverride: resource.portOverride as number | null,
+      database: resource.database as string | undefined,
+    },
+    token: request.token as string | undefined,
+  };
+}
+
+function parseDisconnect(request: Record<string, unknown>): DisconnectRequest | string {
+  const names = request.names;
+  if (names !== undefined && (!Array.isArray(names) || !names.every((name) => typeof name === 'string'))) {
+    return 'disconnect.names must be an array of strings';
+  }
+  return {
+    op: 'disconnect',
+    names: names as string[] | undefined,
+    all: request.all === true,
+    forgetToken: request.forgetToken === true,
+    forgetPorts: request.forgetPorts === true,
+  };
+}

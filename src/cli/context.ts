@@ -1,0 +1,86 @@
+// The context of every command action: the streams, the client state paths,
+// and lazily built clients for the node and the agent.
+
+import { AgentClient } from '../agent/control-client.js';
+import { requireConfig, type ClientConfig } from '../agent/client-config.js';
+import { CredentialStore } from '../agent/credential-store.js';
+import { resolveHome, sdmPaths, type SdmPaths } from '../agent/home.js';
+import { formatHostPort } from '../agent/address.js';
+import { SdmError } from '../errors.js';
+import { ExitCode } from '../exit-codes.js';
+import type { CliDeps, CliIo } from './io.js';
+import { NodeClient } from './node-client.js';
+import { Output } from './output.js';
+import { terminalPrompter, type Prompter } from './prompt.js';
+
+export interface NodeSession {
+  config: ClientConfig;
+  /** The API token; pass it on only to the node and the agent, never to output. */
+  token: string;
+  client: NodeClient;
+}
+
+export class CliContext {
+  readonly io: CliIo;
+  readonly deps: CliDeps;
+  readonly output: Output;
+  readonly paths: SdmPaths;
+  /** Words after `--` on the command line, which only sdm connect accepts. */
+  readonly passthrough: string[];
+  /** Exit code of a run whose action completed; an action sets it to report a result such as an unhealthy resource. */
+  exitCode: number = ExitCode.OK;
+
+  constructor(io: CliIo, deps: CliDeps, passthrough: string[]) {
+    this.io = io;
+    this.deps = deps;
+    this.output = new Output(io);
+    this.paths = sdmPaths(resolveHome(io.env));
+    this.passthrough = passthrough;
+  }
+
+  credentials(): CredentialStore {
+    return new CredentialStore({
+      paths: this.paths,
+      env: this.io.env,
+      keyring: this.deps.keyring,
+      warn: (message) => this.output.warn(message),
+    });
+  }
+
+  /** Loads the node address and the token; throws AUTH errors when either is missing. */
+  async session(): Promise<NodeSession> {
+    const config = await requireConfig(this.paths);
+    const found = await this.credentials().getToken(config.gateway);
+    if (found === undefined) {
+      const address = formatHostPort(config.gateway);
+      throw new SdmError('not_logged_in', `no API token stored for the node at ${address}`, {
+        exitCode: ExitCode.AUTH,
+        hint: `run sdm login --gateway ${address}, or set SDM_TOKEN`,
+      });
+    }
+
+    const target = { ...config.gateway, fingerprint: config.fingerprint, caPem: config.caPem };
+    return { config, token: found.token, client: new NodeClient(target, found.token) };
+  }
+
+  async nodeClient(): Promise<NodeClient> {
+    return (await this.session()).client;
+  }
+
+  agentClient(): AgentClient {
+    return new AgentClient(this.paths.socket);
+  }
+
+  prompter(): Prompter {
+    return this.deps.prompt ?? terminalPrompter(this.io.stdin, this.io.stderr);
+  }
+
+  now(): Date {
+    return this.deps.now?.() ?? new Date();
+  }
+
+  /** True when both stdin and stderr are terminals, so a question can be asked and answered. */
+  interactive(): boolean {
+    return this.io.stdin.isTTY === true && this.io.stderr.isTTY === true;
+  }
+}

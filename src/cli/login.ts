@@ -1,0 +1,151 @@
+// `sdm login` and `sdm logout`. Login trusts the node by a pinned
+// fingerprint, by a CA file, or on a terminal by the fingerprint shown and
+// confirmed as ssh does. It checks the token with GET /v1/whoami, and only
+// then stores the node address and the token.
+
+import { readFile } from 'node:fs/promises';
+import type { Command } from 'commander';
+import { formatHostPort, parseHostPort, type HostPort } from '../agent/address.js';
+import { loadConfig, saveConfig, type ClientConfig } from '../agent/client-config.js';
+import { disconnectInState } from '../agent/state-file.js';
+import { SdmError, ValidationError } from '../errors.js';
+import { ExitCode } from '../exit-codes.js';
+import type { WhoAmI } from '../tunnel/admin-api.js';
+import { normalizeFingerprint } from '../tunnel/fingerprint.js';
+import type { CliContext } from './context.js';
+import { NodeClient } from './node-client.js';
+import { readAllInput } from './stdin.js';
+
+interface LoginOptions {
+  gateway: string;
+  fingerprint?: string;
+  caFile?: string;
+  tokenStdin?: boolean;
+}
+
+type Trust = Pick<ClientConfig, 'fingerprint' | 'caPem'>;
+
+export function registerLogin(program: Command, context: CliContext): void {
+  program
+    .command('login')
+    .description('log in to a node: pin its certificate, check the API token and store it in the OS keyring')
+    .requiredOption('--gateway <host:port>', 'address of the node')
+    .option('--fingerprint <sha256>', 'SHA-256 fingerprint of the node certificate, as sdm gateway init printed it')
+    .option('--ca-file <pem>', 'PEM file of a CA that signs the node certificate, instead of a fingerprint')
+    .option('--token-stdin', 'read the API token from stdin instead of a prompt or SDM_TOKEN')
+    .action((options: LoginOptions) => login(context, options));
+
+  program
+    .command('logout')
+    .description('forget the stored API token and disconnect every resource')
+    .action(() => logout(context));
+}
+
+async function login(context: CliContext, options: LoginOptions): Promise<void> {
+  const gateway = parseHostPort(options.gateway, '--gateway');
+  const trust = await decideTrust(context, gateway, options);
+  const token = await readToken(context, options);
+
+  const client = new NodeClient({ ...gateway, ...trust }, token);
+  const whoami = await client.get<WhoAmI>('/v1/whoami');
+
+  await saveConfig(context.paths, { gateway, ...trust });
+  const location = await context.credentials().saveToken(gateway, token);
+  const role = whoami.admin ? ' (admin)' : '';
+  context.output.line(`logged in to ${formatHostPort(gateway)} as ${whoami.email}${role}; token stored in the ${location === 'keyring' ? 'OS keyring' : 'credentials file'}`);
+}
+
+async function decideTrust(context: CliContext, gateway: HostPort, options: LoginOptions): Promise<Trust> {
+  if (options.fingerprint !== undefined) {
+    const fingerprint = normalizeFingerprint(options.fingerprint);
+    if (fingerprint === undefined) {
+      throw new ValidationError('fingerprint', `invalid --fingerprint "${options.fingerprint}": expected 32 hex pairs such as AB:CD:…, as sdm gateway init prints`);
+    }
+    return { fingerprint };
+  }
+  if (options.caFile !== undefined) {
+    return { caPem: await readCaFile(options.caFile) };
+  }
+  return { fingerprint: await confirmFingerprint(context, gateway) };
+}
+
+async function readCaFile(path: string): Promise<string> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    throw new ValidationError('ca-file', `cannot read --ca-file ${path}: ${(error as Error).message}`);
+  }
+  if (!text.includes('-----BEGIN CERTIFICATE-----')) {
+    throw new ValidationError('ca-file', `--ca-file ${path} contains no PEM certificate; expected text starting with -----BEGIN CERTIFICATE-----`);
+  }
+  return text;
+}
+
+/** Shows the certificate fingerprint the node presents and requests confirmation, as ssh does on a first connection. */
+async function confirmFingerprint(context: CliContext, gateway: HostPort): Promise<string> {
+  const address = formatHostPort(gateway);
+  if (!context.interactive()) {
+    throw new SdmError('fingerprint_required', `no fingerprint given for the node at ${address}, and no terminal to confirm one`, {
+      exitCode: ExitCode.UNTRUSTED,
+      hint: 'pass --fingerprint SHA256 as sdm gateway init printed it, or --ca-file PEM',
+    });
+  }
+
+  const { fetchNodeFingerprint } = await import('../tunnel/tls.js');
+  const fingerprint = await fetchNodeFingerprint(gateway.host, gateway.port);
+  context.output.note(`The node at ${address} presents a certificate with SHA-256 fingerprint\n  ${fingerprint}`);
+  context.output.note('Compare it with the fingerprint sdm gateway init printed on the node.');
+
+  const trusted = await context.prompter().confirm('Trust this node and continue? (yes/no) ');
+  if (!trusted) {
+    throw new SdmError('fingerprint_rejected', `the fingerprint of the node at ${address} was not confirmed`, {
+      exitCode: ExitCode.UNTRUSTED,
+      hint: 'run sdm login again with --fingerprint once you have the fingerprint from the node',
+    });
+  }
+  return fingerprint;
+}
+
+async function readToken(context: CliContext, options: LoginOptions): Promise<string> {
+  let token: string | undefined;
+  if (options.tokenStdin === true) {
+    token = (await readAllInput(context.io.stdin)).trim();
+  } else if (context.io.env.SDM_TOKEN !== undefined && context.io.env.SDM_TOKEN !== '') {
+    token = context.io.env.SDM_TOKEN;
+  } else if (context.interactive()) {
+    token = (await context.prompter().secret('API token: ')).trim();
+  }
+
+  if (token === undefined || token === '') {
+    throw new SdmError('token_missing', 'no API token given', {
+      exitCode: ExitCode.USAGE,
+      hint: 'pipe it in with --token-stdin, set SDM_TOKEN, or run sdm login on a terminal to type it',
+    });
+  }
+  return token;
+}
+
+async function logout(context: CliContext): Promise<void> {
+  const config = await loadConfig(context.paths);
+  if (config === undefined) {
+    context.output.note('not logged in; nothing to forget');
+    return;
+  }
+
+  await context.credentials().forgetToken(config.gateway);
+  const agent = context.agentClient();
+  if (await agent.isRunning()) {
+    const { disconnected } = await agent.disconnect({ all: true, forgetToken: true });
+    for (const name of disconnected) {
+      context.output.note(`disconnected ${name}`);
+    }
+  } else {
+    await disconnectInState(context.paths, 'all', false);
+  }
+
+  context.output.line(`logged out of ${formatHostPort(config.gateway)}`);
+  if (context.io.env.SDM_TOKEN !== undefined && context.io.env.SDM_TOKEN !== '') {
+    context.output.warn('SDM_TOKEN is set, and sdm keeps using it until you unset it');
+  }
+}

@@ -1,0 +1,81 @@
+// `sdm status`: the resources the node lets this user reach, joined with the
+// agent's listeners, so one view shows where each resource can be reached.
+
+import type { Command } from 'commander';
+import { formatHostPort } from '../agent/address.js';
+import type { ListenerInfo } from '../agent/control-protocol.js';
+import { loadState, type AgentState } from '../agent/state-file.js';
+import type { ResourceView } from '../tunnel/admin-api.js';
+import type { CliContext } from './context.js';
+import { fetchResources, filterResources, formatTags } from './resource-select.js';
+
+export interface StatusRow {
+  name: string;
+  type: string;
+  /** Loopback address of the listener, or the remembered one while disconnected, or null. */
+  address: string | null;
+  connected: boolean;
+  activeConnections: number;
+  health: { state: string; checkedAt: string | null; error: string | null };
+  tags: Record<string, string>;
+}
+
+export function registerStatus(program: Command, context: CliContext): void {
+  program
+    .command('status')
+    .description('list the resources you may reach, with their local address, connection and health')
+    .option('--json', 'print JSON')
+    .option('--filter <expr>', 'show only matching resources, such as name:prod-*,tags:env=prod')
+    .action((options: { json?: boolean; filter?: string }) => showStatus(context, options));
+}
+
+async function showStatus(context: CliContext, options: { json?: boolean; filter?: string }): Promise<void> {
+  const client = await context.nodeClient();
+  const resources = filterResources(await fetchResources(client), options.filter);
+  const listeners = await agentListeners(context);
+  const state = await loadState(context.paths);
+  const rows = resources.map((resource) => statusRow(resource, listeners, state));
+
+  if (options.json === true) {
+    context.output.json(rows);
+    return;
+  }
+
+  const colour = context.output.colour;
+  await context.output.table(
+    ['NAME', 'TYPE', 'ADDRESS', 'CONNECTED', 'HEALTH', 'TAGS'],
+    rows.map((row) => [
+      row.name,
+      row.type,
+      row.address ?? '-',
+      row.connected ? colour.green('yes') : 'no',
+      row.health.state === 'healthy' ? colour.green(row.health.state) : colour.red(row.health.state),
+      formatTags(row.tags),
+    ]),
+  );
+}
+
+/** Returns the agent's listeners, or none when no agent runs; status never starts one. */
+async function agentListeners(context: CliContext): Promise<ListenerInfo[]> {
+  const agent = context.agentClient();
+  if (!(await agent.isRunning())) {
+    return [];
+  }
+  return (await agent.status()).listeners;
+}
+
+export function statusRow(resource: ResourceView, listeners: ListenerInfo[], state: AgentState): StatusRow {
+  const listener = listeners.find((candidate) => candidate.name === resource.name);
+  const remembered = state.resources[resource.name];
+  const address = listener ?? (remembered === undefined ? undefined : { host: remembered.bindIp, port: remembered.port });
+
+  return {
+    name: resource.name,
+    type: resource.type,
+    address: address === undefined ? null : formatHostPort(address),
+    connected: listener !== undefined,
+    activeConnections: listener?.activeConnections ?? 0,
+    health: { state: resource.health.state, checkedAt: resource.health.checkedAt, error: resource.health.error },
+    tags: resource.tags,
+  };
+}
