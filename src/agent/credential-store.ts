@@ -37,6 +37,9 @@ export async function openSystemKeyring(service: string, account: string): Promi
   return new Entry(service, account);
 }
 
+/** Errors of @napi-rs/keyring that mean no keyring service is reachable at all. */
+const NO_KEYRING_PATTERN = /platform storage|AccessDenied|no result found|not available/i;
+
 export class CredentialStore {
   private readonly options: CredentialStoreOptions;
   private readonly keyring: KeyringOpener | null;
@@ -95,8 +98,13 @@ export class CredentialStore {
       try {
         const entry = await this.keyring(KEYRING_SERVICE, account);
         entry.deletePassword();
-      } catch {
-        // A keyring that cannot be reached has nothing to forget.
+      } catch (error) {
+        // A keyring that cannot be reached has nothing to forget; one that
+        // answers but refuses (a locked keyring) may still hold the token.
+        const message = (error as Error).message;
+        if (!NO_KEYRING_PATTERN.test(message)) {
+          this.options.warn(`could not remove the API token from the OS keyring: ${message}; unlock the keyring and run sdm logout again`);
+        }
       }
     }
     await this.removeFromFile(account);

@@ -11,6 +11,8 @@ export interface NodeConfig {
   listen: string;
   /** Whether statements go to the query log. Connections are always logged. */
   auditQueries: boolean;
+  /** Whether values bound to extended-protocol statements are kept in the query log; off by default, since they may hold personal data. */
+  auditParameters: boolean;
   logRetentionDays: number;
   healthIntervalSeconds: number;
   /** Time open sessions get to finish on shutdown before they are ended. */
@@ -21,6 +23,7 @@ export interface NodeConfig {
 
 export const DEFAULT_CONFIG: Omit<NodeConfig, 'listen'> = {
   auditQueries: true,
+  auditParameters: false,
   logRetentionDays: 90,
   healthIntervalSeconds: 60,
   shutdownGraceSeconds: 30,

@@ -108,6 +108,7 @@ async function assemble(store: Store, config: NodeConfig, logger: Logger) {
     tokens,
     audit,
     auditQueries: config.auditQueries,
+    auditParameters: config.auditParameters,
     cancels,
     sessions,
     logger,

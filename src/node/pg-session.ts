@@ -3,8 +3,9 @@ import type net from 'node:net';
 import type { Logger } from '../log.js';
 import { backendKeyData, errorResponse } from '../pgwire/backend-messages.js';
 import { FrontendScanner } from '../pgwire/frontend-scanner.js';
+import { parseBindParameters } from '../pgwire/bind-parameters.js';
 import type { AuditWriter } from '../store/audit-writer.js';
-import type { ConnectionRecord, Resource, User } from '../store/types.js';
+import type { ConnectionRecord, QueryRecord, Resource, User } from '../store/types.js';
 import { readClientStartup, type FinalStartupPacket } from '../tunnel/client-startup.js';
 import type { TokenSource } from '../identity/token-source.js';
 import { sendCancel, type CancelRegistry } from './cancel-registry.js';
@@ -24,6 +25,8 @@ export interface SessionDependencies {
   audit: AuditWriter;
   /** Whether statements go to the query log; connections are always logged. */
   auditQueries: boolean;
+  /** Whether values bound to extended-protocol statements are kept with them in the query log. */
+  auditParameters?: boolean;
   cancels: CancelRegistry;
   sessions: SessionRegistry;
   logger: Logger;
@@ -106,6 +109,7 @@ function startRelay(
   deps.audit.connection(record);
   log.info({ database: start.database, clientAddress: start.clientAddress }, 'session opened');
 
+  const auditor = deps.auditQueries ? new StatementAuditor(start, deps.audit, deps.auditParameters === true) : undefined;
   let closed!: () => void;
   const closedPromise = new Promise<void>((resolve) => {
     closed = resolve;
@@ -115,8 +119,9 @@ function startRelay(
     server: upstream.socket,
     serverLeftover: upstream.leftover,
     clientLeftover,
-    scanner: deps.auditQueries ? auditScanner(start, deps.audit) : undefined,
+    scanner: auditor?.scanner,
     onEnd: (end) => {
+      auditor?.flush();
       if (nodeKey) {
         deps.cancels.unregister(nodeKey);
       }
@@ -132,21 +137,64 @@ function keyMessage(key: BackendKey): Buffer {
   return backendKeyData(key.processId, key.secretKey);
 }
 
-function auditScanner(start: SessionStart & { database: string }, audit: AuditWriter): FrontendScanner {
-  return new FrontendScanner({
-    maxTextBytes: MAX_AUDIT_TEXT_BYTES,
-    onStatement: (text, truncated, protocol) =>
-      audit.query({
-        time: now(),
-        sessionId: start.id,
-        user: start.user.email,
-        resource: start.resource.name,
-        database: start.database,
-        text,
-        truncated,
-        protocol,
-      }),
-  });
+/**
+ * Turns the client's statements into query log records. With parameters
+ * kept, an extended-protocol statement waits for the Bind that follows its
+ * Parse so the record carries the bound values; a Bind that reuses a named
+ * statement gets a record of its own.
+ */
+class StatementAuditor {
+  readonly scanner: FrontendScanner;
+  private pending?: QueryRecord;
+
+  constructor(
+    private readonly start: SessionStart & { database: string },
+    private readonly audit: AuditWriter,
+    private readonly keepParameters: boolean,
+  ) {
+    this.scanner = new FrontendScanner({
+      maxTextBytes: MAX_AUDIT_TEXT_BYTES,
+      onStatement: (text, truncated, protocol) => this.onStatement(text, truncated, protocol),
+      onBind: keepParameters ? (body, truncated) => this.onBind(body, truncated) : undefined,
+    });
+  }
+
+  flush(): void {
+    if (this.pending) {
+      this.audit.query(this.pending);
+      this.pending = undefined;
+    }
+  }
+
+  private onStatement(text: string, truncated: boolean, protocol: QueryRecord['protocol']): void {
+    this.flush();
+    const record = this.record(text, truncated, protocol);
+    if (protocol === 'extended' && this.keepParameters) {
+      this.pending = record;
+    } else {
+      this.audit.query(record);
+    }
+  }
+
+  private onBind(body: Buffer, truncated: boolean): void {
+    const bound = parseBindParameters(body, truncated);
+    const record = this.pending ?? this.record(`-- bind to prepared statement "${bound.statement}"`, false, 'extended');
+    this.pending = undefined;
+    this.audit.query({ ...record, parameters: bound.values });
+  }
+
+  private record(text: string, truncated: boolean, protocol: QueryRecord['protocol']): QueryRecord {
+    return {
+      time: now(),
+      sessionId: this.start.id,
+      user: this.start.user.email,
+      resource: this.start.resource.name,
+      database: this.start.database,
+      text,
+      truncated,
+      protocol,
+    };
+  }
 }
 
 async function forwardCancel(packet: Extract<FinalStartupPacket, { kind: 'cancel' }>, start: SessionStart, deps: SessionDependencies, log: Logger): Promise<void> {

@@ -14,7 +14,17 @@ export interface FrontendScannerOptions {
   onStatement(text: string, truncated: boolean, protocol: 'simple' | 'extended'): void;
   /** Called when the client sends Terminate. */
   onTerminate?(): void;
+  /**
+   * Receives the first `maxBindBytes` of each Bind message body, and whether
+   * it was cut. Absent: Bind messages are skipped like any other.
+   */
+  onBind?(body: Buffer, truncated: boolean): void;
+  /** Maximum bytes of a Bind message body copied for `onBind`. */
+  maxBindBytes?: number;
 }
+
+/** Default cap on the Bind body copied for `onBind`. */
+export const DEFAULT_MAX_BIND_BYTES = 16 * 1024;
 
 /** Position of the scanner inside the current message. */
 const enum Phase {
@@ -23,6 +33,8 @@ const enum Phase {
   StatementName,
   /** Inside the query string of a Query or Parse message, which is copied up to the cap. */
   StatementText,
+  /** Inside a Bind message body, which is copied up to the cap for `onBind`. */
+  BindBody,
   /** Inside the part of a message that is counted and not read. */
   Skip,
   Failed,
@@ -114,6 +126,12 @@ export class FrontendScanner {
   }
 
   private firstBodyPhase(code: number): Phase {
+    if (code === FrontendCode.Bind && this.options.onBind) {
+      this.text = Buffer.allocUnsafe(Math.min(this.options.maxBindBytes ?? DEFAULT_MAX_BIND_BYTES, this.remainingBytes));
+      this.textBytes = 0;
+      this.truncated = false;
+      return Phase.BindBody;
+    }
     if (code !== FrontendCode.Query && code !== FrontendCode.Parse) {
       return Phase.Skip;
     }
@@ -132,6 +150,8 @@ export class FrontendScanner {
       next = this.skipStatementName(chunk, position, end);
     } else if (this.phase === Phase.StatementText) {
       next = this.copyStatementText(chunk, position, end);
+    } else if (this.phase === Phase.BindBody) {
+      this.appendText(chunk, position, end);
     }
 
     this.remainingBytes -= next - position;
@@ -184,11 +204,21 @@ export class FrontendScanner {
     this.options.onStatement(text.toString('utf8', 0, length), truncated, protocol);
   }
 
+  private emitBind(): void {
+    const body = (this.text as Buffer).subarray(0, this.textBytes);
+    const truncated = this.truncated;
+    this.text = undefined;
+    this.options.onBind?.(body, truncated);
+  }
+
   private endMessage(): void {
     if (this.phase === Phase.StatementName || this.phase === Phase.StatementText) {
       const name = this.header[0] === FrontendCode.Query ? 'Query' : 'Parse';
       this.fail(`${name} message at byte ${this.messageOffset} ends before the zero byte that terminates its query string`);
       return;
+    }
+    if (this.phase === Phase.BindBody) {
+      this.emitBind();
     }
 
     this.headerBytes = 0;

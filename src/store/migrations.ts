@@ -122,6 +122,7 @@ CREATE INDEX query_log_session ON query_log (session_id);
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, description: 'resources, health, users, roles, grants and members', sql: CORE_TABLES_SQL },
   { version: 2, description: 'connection and query logs', sql: LOG_TABLES_SQL },
+  { version: 3, description: 'bound parameter values in the query log', sql: 'ALTER TABLE query_log ADD COLUMN parameters TEXT;' },
 ];
 
 /** Reads the schema version stored in the file's header. */

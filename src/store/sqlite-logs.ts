@@ -31,6 +31,8 @@ interface QueryRow {
   text: string;
   truncated: number;
   protocol: QueryRecord['protocol'];
+  /** JSON array of the bound values, or null. */
+  parameters: string | null;
 }
 
 /** Writes, lists and prunes log records. Callers wrap writes in a transaction. */
@@ -61,12 +63,17 @@ export class SqliteLogs {
 
   writeQueries(records: QueryRecord[]): void {
     const insert = this.db.prepare(
-      `INSERT INTO query_log (time, session_id, user_email, resource, database_name, text, truncated, protocol)
-       VALUES (@time, @sessionId, @user, @resource, @database, @text, @truncated, @protocol)`,
+      `INSERT INTO query_log (time, session_id, user_email, resource, database_name, text, truncated, protocol, parameters)
+       VALUES (@time, @sessionId, @user, @resource, @database, @text, @truncated, @protocol, @parameters)`,
     );
 
     for (const record of records) {
-      insert.run({ ...record, time: normalizeTime(record.time, 'time'), truncated: record.truncated ? 1 : 0 });
+      insert.run({
+        ...record,
+        time: normalizeTime(record.time, 'time'),
+        truncated: record.truncated ? 1 : 0,
+        parameters: record.parameters ? JSON.stringify(record.parameters) : null,
+      });
     }
   }
 
@@ -128,5 +135,6 @@ function rowToQuery(row: QueryRow): Logged<QueryRecord> {
     text: row.text,
     truncated: row.truncated === 1,
     protocol: row.protocol,
+    parameters: row.parameters === null ? null : (JSON.parse(row.parameters) as Array<string | null>),
   };
 }

@@ -93,6 +93,12 @@ export interface QueryRecord {
   text: string;
   truncated: boolean;
   protocol: QueryProtocol;
+  /**
+   * Values bound to an extended-protocol statement, when the node is
+   * configured to keep them: text as sent, binary values as `\x` hex, SQL
+   * NULL as null. Absent or null otherwise.
+   */
+  parameters?: Array<string | null> | null;
 }
 
 export interface LogQuery {

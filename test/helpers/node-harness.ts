@@ -3,6 +3,7 @@
 // uses the agent's own session code. Importing this module does not start
 // anything; startTestNode() does, and close() stops it.
 
+import fs from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
@@ -10,6 +11,7 @@ import path from 'node:path';
 import { runSession } from '../../src/agent/session.js';
 import { startEmulator, type Emulator } from '../../src/emulator/imds-emulator.js';
 import { silentLogger } from '../../src/log.js';
+import { dataDirPaths, type NodeConfig } from '../../src/node/data-dir.js';
 import { initGateway, runGateway, type RunningGateway } from '../../src/node/gateway.js';
 import { LOOPBACK_ONLY_ENV } from '../../src/node/loopback-policy.js';
 import { ADMIN_ALPN } from '../../src/tunnel/hello.js';
@@ -48,6 +50,8 @@ export interface TestNodeOptions {
   identities?: string[];
   /** Lifetime of the tokens the emulator issues; TEST_TOKEN_LIFETIME_SECONDS when absent. */
   tokenLifetimeSeconds?: number;
+  /** Settings written over the node.json that `initGateway` created. */
+  config?: Partial<NodeConfig>;
 }
 
 export async function startTestNode(options: TestNodeOptions = {}): Promise<TestNode> {
@@ -61,6 +65,11 @@ export async function startTestNode(options: TestNodeOptions = {}): Promise<Test
 
   const dataDir = path.join(tempDir('sdm-node-'), 'data');
   const init = await initGateway({ dataDir, listen: '127.0.0.1:0' });
+  if (options.config) {
+    const paths = dataDirPaths(dataDir);
+    const current = JSON.parse(fs.readFileSync(paths.config, 'utf8')) as NodeConfig;
+    fs.writeFileSync(paths.config, JSON.stringify({ ...current, ...options.config }));
+  }
   const gateway = await runGateway({ dataDir, logger: silentLogger() });
   const port = gateway.address.port;
   const tunnels = new Set<LocalTunnel>();
