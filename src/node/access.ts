@@ -17,7 +17,7 @@ export class AccessControl {
     return userMayReach(user, await this.store.listRoles(), resource);
   }
 
-  /** The resources the user may reach, in the store's order. */
+  /** Returns the resources the user may reach, in the store's order. */
   async reachable(user: User, resources: Resource[]): Promise<Resource[]> {
     if (user.admin) {
       return resources;

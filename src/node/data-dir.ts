@@ -86,7 +86,7 @@ export function parseListen(listen: string): { host: string; port: number } {
   return { host: match[1] ?? match[2], port };
 }
 
-/** True when the directory already holds a node's settings. */
+/** Returns true when the directory already contains a node's settings. */
 export async function isInitialised(paths: DataDirPaths): Promise<boolean> {
   try {
     await fs.access(paths.config);

@@ -33,7 +33,7 @@ export async function initGateway(options: InitOptions): Promise<InitResult> {
   const { host } = parseListen(listen);
 
   if (await isInitialised(paths)) {
-    throw new SdmError('already_initialized', `${paths.root} already holds an initialised node`, {
+    throw new SdmError('already_initialized', `${paths.root} already contains an initialised node`, {
       exitCode: ExitCode.CONFLICT,
       hint: 'start it with `sdm gateway start`, or choose an empty --data-dir',
     });

@@ -40,7 +40,7 @@ export interface RunningGateway {
 
 /**
  * Starts a node from its data directory: one TLS port that carries tunnels
- * and the HTTPS admin API (told apart by ALPN), the store, token cache, audit
+ * and the HTTPS admin API (distinguished by ALPN), the store, token cache, audit
  * writer and health checks. `close()` stops accepting, lets open sessions
  * finish for the configured grace time, ends the rest, and closes the store.
  */

@@ -45,8 +45,8 @@ export interface SessionStart {
  * Runs one PostgreSQL session arriving through a tunnel: reads the client's
  * startup, rewrites user and database from the resource, signs in to the
  * server with a managed-identity token, then relays bytes until either side
- * closes. Every failure the client can be told about reaches it as an
- * ErrorResponse; every session leaves one connection log record.
+ * closes. Every failure that the client can be informed of reaches it as an
+ * ErrorResponse, and every session leaves one connection log record.
  */
 export async function runPgSession(client: net.Socket, start: SessionStart, deps: SessionDependencies): Promise<void> {
   const log = deps.logger.child({ connectionId: start.id, user: start.user.email, resource: start.resource.name });
@@ -138,10 +138,10 @@ function keyMessage(key: BackendKey): Buffer {
 }
 
 /**
- * Turns the client's statements into query log records. With parameters
+ * Turns the client's statements into query log records. When parameters are
  * kept, an extended-protocol statement waits for the Bind that follows its
- * Parse so the record carries the bound values; a Bind that reuses a named
- * statement gets a record of its own.
+ * Parse, so that the record carries the bound values. A Bind that reuses a
+ * named statement gets a record of its own.
  */
 class StatementAuditor {
   readonly scanner: FrontendScanner;
@@ -222,10 +222,10 @@ export function upstreamTarget(resource: Resource): UpstreamTarget {
 }
 
 /**
- * The database to sign in to. libpq and most drivers send the user name as
- * the database when none is given, and the user name a client sends is
- * replaced by the resource's, so a database equal to it also means "none
- * given" and selects the resource's database.
+ * Returns the database to sign in to. libpq and most drivers send the user
+ * name as the database when none is given. The user name a client sends is
+ * replaced by the resource's, so a database equal to it also means that none
+ * was given, and selects the resource's database.
  */
 function chooseDatabase(resource: Resource, parameters: Map<string, string>): string {
   const requested = parameters.get('database');
@@ -242,7 +242,7 @@ function chooseDatabase(resource: Resource, parameters: Map<string, string>): st
   return requested;
 }
 
-/** The login name on the server: Single Server wants `user@servername` on its Azure host names. */
+/** Returns the login name on the server, which is `user@servername` for Single Server on its Azure host names. */
 export function serverUsername(resource: Resource): string {
   const host = resource.hostname.toLowerCase();
   if (resource.singleServerUsernames && host.endsWith(AZURE_HOST_SUFFIX) && !resource.username.includes('@')) {

@@ -14,7 +14,7 @@ export const TERMINATE_WAIT_MS = 2_000;
 export interface RelayEnd {
   bytesToServer: number;
   bytesToClient: number;
-  /** Why the relay ended, when it was not a clean close by either side. */
+  /** Cause of the end, when it was not a clean close by either side. */
   error?: Error;
 }
 

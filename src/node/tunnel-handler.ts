@@ -34,9 +34,9 @@ class HelloRejection extends Error {
 
 /**
  * Serves one tunnel: reads the agent's hello, checks the API token and the
- * user's access to the resource, answers, and hands the connection to the
- * PostgreSQL session. A rejected hello is answered with a stable code, logged
- * as a refused connection, and closed.
+ * user's access to the resource, replies, and hands the connection to the
+ * PostgreSQL session. A rejected hello gets a reply with a stable code, is
+ * logged as a refused connection, and is closed.
  */
 export async function handleTunnel(socket: tls.TLSSocket, deps: TunnelDependencies): Promise<void> {
   const id = crypto.randomUUID();

@@ -17,7 +17,7 @@ export interface ClientStartup {
   rest: Buffer;
 }
 
-/** Why a client's opening bytes were rejected; `sqlstate` is 08P01 unless it timed out. */
+/** Rejection of a client's opening bytes: malformed, too large, or not sent in time. */
 export class StartupError extends SdmError {
   constructor(message: string) {
     super('bad_startup', message);
