@@ -1,5 +1,7 @@
 // Wall-clock time of whole `sdm` commands, each run as a user runs it:
 // `node bin/sdm ARGS` in a new process, with the agent already running.
+// `node -e 0` runs in the same rounds as the floor: the start-up and exit
+// of Node itself on the same machine at the same moment.
 
 import { access } from 'node:fs/promises';
 import path from 'node:path';
@@ -14,6 +16,20 @@ export const SDM_BIN = path.resolve(path.dirname(fileURLToPath(import.meta.url))
 /** Time one command may take before it is killed. */
 const COMMAND_TIMEOUT_MS = 30_000;
 
+/** One command to time: `node ARGS`, shown as `label`. */
+export interface TimedCommand {
+  label: string;
+  nodeArgs: string[];
+}
+
+/** Node's own start-up and exit, with no script. */
+export const NODE_FLOOR_COMMAND: TimedCommand = { label: 'node -e 0', nodeArgs: ['-e', '0'] };
+
+/** Returns the `sdm` command with `args`, run through bin/sdm. */
+export function sdmCommand(args: string[]): TimedCommand {
+  return { label: `sdm ${args.join(' ')}`, nodeArgs: [SDM_BIN, ...args] };
+}
+
 export interface CommandTiming {
   command: string;
   medianMs: number | null;
@@ -23,18 +39,18 @@ export interface CommandTiming {
 }
 
 /** Times each command `runs` times, alternating between commands; a failing command is reported as skipped with its stderr. */
-export async function timeCommands(commands: string[][], env: NodeJS.ProcessEnv, runs: number): Promise<CommandTiming[]> {
+export async function timeCommands(commands: TimedCommand[], env: NodeJS.ProcessEnv, runs: number): Promise<CommandTiming[]> {
   const missing = await binMissing();
   const times = commands.map(() => [] as number[]);
-  const failures: (string | undefined)[] = commands.map(() => missing);
+  const failures: (string | undefined)[] = commands.map((command) => (command.nodeArgs[0] === SDM_BIN ? missing : undefined));
 
-  for (let round = 0; round < runs && missing === undefined; round += 1) {
-    for (const [index, args] of commands.entries()) {
+  for (let round = 0; round < runs; round += 1) {
+    for (const [index, command] of commands.entries()) {
       if (failures[index] !== undefined) {
         continue;
       }
       const started = performance.now();
-      const run = await runToEnd(process.execPath, [SDM_BIN, ...args], { env, timeoutMs: COMMAND_TIMEOUT_MS });
+      const run = await runToEnd(process.execPath, command.nodeArgs, { env, timeoutMs: COMMAND_TIMEOUT_MS });
       times[index]!.push(performance.now() - started);
       if (run.code !== 0) {
         failures[index] = `exited with ${run.code}: ${run.stderr.trim().split('\n')[0] ?? ''}`;
@@ -42,8 +58,8 @@ export async function timeCommands(commands: string[][], env: NodeJS.ProcessEnv,
     }
   }
 
-  return commands.map((args, index) => ({
-    command: `sdm ${args.join(' ')}`,
+  return commands.map((command, index) => ({
+    command: command.label,
     medianMs: failures[index] === undefined ? median(times[index]!) : null,
     runs: times[index]!.length,
     skipped: failures[index],

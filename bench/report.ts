@@ -28,7 +28,8 @@ export interface BenchResults {
   /** Paths that were not run, with the reason. */
   skippedPaths: Partial<Record<PathName, string>>;
   commands: CommandTiming[];
-  memory: { idle: { connections: number; rss: RssSample }[]; churn: ChurnResult | null };
+  /** RSS of the freshly started agent and node, then with idle connections held, then before and after churn. */
+  memory: { fresh: RssSample; idle: { connections: number; rss: RssSample }[]; churn: ChurnResult | null };
   targets: TargetCheck[];
 }
 
@@ -119,13 +120,14 @@ function renderThroughput(results: BenchResults): string[] {
 
 function renderMemory(results: BenchResults): string[] {
   const lines = ['| memory | agent RSS (MiB) | node RSS (MiB) |', '| --- | ---: | ---: |'];
-  const churn = results.memory.churn;
-  if (churn !== null) {
-    lines.push(`| before churn | ${formatNumber(mib(churn.before.agentBytes))} | ${formatNumber(mib(churn.before.nodeBytes))} |`);
-    lines.push(`| after ${churn.connections} connections of churn | ${formatNumber(mib(churn.after.agentBytes))} | ${formatNumber(mib(churn.after.nodeBytes))} |`);
-  }
+  const { fresh, churn } = results.memory;
+  lines.push(`| freshly started | ${formatNumber(mib(fresh.agentBytes))} | ${formatNumber(mib(fresh.nodeBytes))} |`);
   for (const sample of results.memory.idle) {
     lines.push(`| ${sample.connections} idle connections | ${formatNumber(mib(sample.rss.agentBytes))} | ${formatNumber(mib(sample.rss.nodeBytes))} |`);
+  }
+  if (churn !== null) {
+    lines.push(`| before churn, after the workloads | ${formatNumber(mib(churn.before.agentBytes))} | ${formatNumber(mib(churn.before.nodeBytes))} |`);
+    lines.push(`| after ${churn.connections} connections of churn | ${formatNumber(mib(churn.after.agentBytes))} | ${formatNumber(mib(churn.after.nodeBytes))} |`);
   }
   return lines;
 }

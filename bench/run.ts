@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 
 import pg from 'pg';
 
-import { timeCommands } from './commands.js';
+import { NODE_FLOOR_COMMAND, sdmCommand, timeCommands } from './commands.js';
 import { closeAll, measureChurn, openIdleConnections, sampleRss, type ChurnResult, type RssSample } from './memory.js';
 import { parseBenchOptions, type BenchOptions } from './options.js';
 import { fixedRolePath, sdmPath, type ClientPath, type PathName } from './paths.js';
@@ -68,6 +68,12 @@ async function measure(options: BenchOptions, root: string, track: (stop: Stop) 
   const sdm = environment.sdm.variants[0]!;
   const sdmClientPath = environment.paths.find((candidate) => candidate.name === 'sdm')!;
 
+  // Idle connections go first, while the agent and node have served no
+  // workload yet; churn comes after the rounds, on processes that have.
+  say(`Idle connections through sdm, on the freshly started agent and node: ${options.idleConnections.join(', ')}…`);
+  const fresh = await sampleRss(sdm);
+  const idle = await measureIdle(sdm, sdmClientPath, options.idleConnections);
+
   for (const clientPath of environment.paths) {
     await runPgbench(clientPath, { seconds: WARM_UP_SECONDS, newConnectionEach: false });
   }
@@ -76,11 +82,10 @@ async function measure(options: BenchOptions, root: string, track: (stop: Stop) 
 
   say(`Churn: ${options.churnConnections} connections through sdm…`);
   const churn: ChurnResult = await measureChurn(sdm, sdmClientPath, options.churnConnections);
-  say(`Idle connections through sdm: ${options.idleConnections.join(', ')}…`);
-  const idle = await measureIdle(sdm, sdmClientPath, options.idleConnections);
 
-  say(`Timing sdm commands, ${options.commandRuns} runs each…`);
-  const commands = await timeCommands([['--version'], ['status'], ['connect', BENCH_RESOURCE, '--json']], sdm.env, options.commandRuns);
+  say(`Timing sdm commands and node -e 0, ${options.commandRuns} runs each…`);
+  const timed = [NODE_FLOOR_COMMAND, sdmCommand(['--version']), sdmCommand(['status']), sdmCommand(['connect', BENCH_RESOURCE, '--json'])];
+  const commands = await timeCommands(timed, sdm.env, options.commandRuns);
 
   const partial = {
     startedAt: new Date(started).toISOString(),
@@ -90,7 +95,7 @@ async function measure(options: BenchOptions, root: string, track: (stop: Stop) 
     paths: Object.fromEntries(medians),
     skippedPaths: environment.skippedPaths,
     commands,
-    memory: { idle, churn },
+    memory: { fresh, idle, churn },
   };
   return { ...partial, targets: checkTargets(partial) };
 }

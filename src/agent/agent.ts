@@ -5,6 +5,7 @@
 
 import { rm, writeFile } from 'node:fs/promises';
 import type { TLSSocket } from 'node:tls';
+import { setFlagsFromString } from 'node:v8';
 import type { Logger } from 'pino';
 import type { ConnectToNodeOptions } from '../tunnel/tls.js';
 import { formatHostPort } from './address.js';
@@ -42,8 +43,17 @@ export interface RunningAgent {
   close(): Promise<void>;
 }
 
+/**
+ * V8 flag that keeps the young generation at its initial 1 MiB semi-spaces.
+ * V8 otherwise grows them to 16 MiB each under traffic and rarely shrinks
+ * them, which left the agent about 28 MiB larger (`npm run bench`, Node 20.20).
+ * NOTE: an internal V8 flag. Unlike --max-semi-space-size, it applies at run time.
+ */
+const YOUNG_GENERATION_FLAG = '--semi-space-growth-factor=1';
+
 /** Starts the agent: restores remembered listeners, then serves the control socket. */
 export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
+  setFlagsFromString(YOUNG_GENERATION_FLAG);
   await ensureHome(options.paths.home);
   const agent = new Agent(options);
   await agent.start();

@@ -3,6 +3,7 @@
 
 import type { Command } from 'commander';
 import { formatHostPort } from '../agent/address.js';
+import { AgentUnreachableError } from '../agent/control-client.js';
 import type { ListenerInfo } from '../agent/control-protocol.js';
 import { loadState, type AgentState } from '../agent/state-file.js';
 import type { ResourceView } from '../tunnel/admin-api.js';
@@ -30,10 +31,14 @@ export function registerStatus(program: Command, context: CliContext): void {
 }
 
 async function showStatus(context: CliContext, options: { json?: boolean; filter?: string }): Promise<void> {
+  // The agent and state.json are read while the node's request is in flight.
+  // The catch only stops a local failure from counting as unhandled before it
+  // is awaited, so a failure of the node is still the one reported.
+  const local = Promise.all([agentListeners(context), loadState(context.paths)]);
+  local.catch(() => undefined);
   const client = await context.nodeClient();
   const resources = filterResources(await fetchResources(client), options.filter);
-  const listeners = await agentListeners(context);
-  const state = await loadState(context.paths);
+  const [listeners, state] = await local;
   const rows = resources.map((resource) => statusRow(resource, listeners, state));
 
   if (options.json === true) {
@@ -55,13 +60,16 @@ async function showStatus(context: CliContext, options: { json?: boolean; filter
   );
 }
 
-/** Returns the agent's listeners, or none when no agent runs; status never starts one. */
+/** Returns the agent's listeners, or none when no agent responds; status never starts one. */
 async function agentListeners(context: CliContext): Promise<ListenerInfo[]> {
-  const agent = context.agentClient();
-  if (!(await agent.isRunning())) {
-    return [];
+  try {
+    return (await context.agentClient().status()).listeners;
+  } catch (error) {
+    if (error instanceof AgentUnreachableError) {
+      return [];
+    }
+    throw error;
   }
-  return (await agent.status()).listeners;
 }
 
 export function statusRow(resource: ResourceView, listeners: ListenerInfo[], state: AgentState): StatusRow {

@@ -1,6 +1,7 @@
 import fs from 'node:fs/promises';
 import http from 'node:http';
 import tls from 'node:tls';
+import { setFlagsFromString } from 'node:v8';
 import type { AddressInfo } from 'node:net';
 
 import type { Logger } from '../log.js';
@@ -21,6 +22,9 @@ import { createTokenSource } from './token-source-factory.js';
 import { handleTunnel, type TunnelDependencies } from './tunnel-handler.js';
 
 export { initGateway, type InitOptions, type InitResult } from './gateway-init.js';
+
+/** V8 flag that keeps the young generation at its initial 1 MiB semi-spaces; see the agent's YOUNG_GENERATION_FLAG. */
+const YOUNG_GENERATION_FLAG = '--semi-space-growth-factor=1';
 
 /** How often open sessions are checked against the store, for changes made through other nodes. */
 export const ACCESS_RECHECK_INTERVAL_MS = 5_000;
@@ -45,6 +49,9 @@ export interface RunningGateway {
  * finish for the configured grace time, ends the rest, and closes the store.
  */
 export async function runGateway(options: RunOptions): Promise<RunningGateway> {
+  // Keeps V8's young generation at its initial size, as the agent does: without
+  // it, a node that relayed some traffic held about 30 MiB more resident memory.
+  setFlagsFromString(YOUNG_GENERATION_FLAG);
   const paths = dataDirPaths(options.dataDir);
   const config = await readNodeConfig(paths);
   const logger = options.logger;

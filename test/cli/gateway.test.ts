@@ -49,7 +49,7 @@ describe('gateway', () => {
     await harness.run(['gateway', 'init', '--data-dir', dataDir]);
     const result = await harness.run(['gateway', 'init', '--data-dir', dataDir]);
     expect(result.code).toBe(ExitCode.CONFLICT);
-    expect(result.stderr).toContain('already holds an initialised node');
+    expect(result.stderr).toContain('already contains an initialised node');
   });
 
   it('init rejects a bad listen address', async () => {
