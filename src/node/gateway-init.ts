@@ -38,15 +38,15 @@ export async function initGateway(options: InitOptions): Promise<InitResult> {
       hint: 'start it with `sdm gateway start`, or choose an empty --data-dir',
     });
   }
-  await fs.mkdir(paths.root, { recursive: true, mode: 0o700 });
-  await fs.chmod(paths.root, 0o700);
+  await prepareEmptyDirectory(paths.root);
 
   const { generateSelfSignedCertificate } = await import('../tunnel/certificates.js');
   const { fingerprintOf } = await import('../tunnel/fingerprint.js');
   const altNames = [...new Set([host, '127.0.0.1', 'localhost'].filter((name) => name !== '0.0.0.0' && name !== '::'))];
   const certificate = await generateSelfSignedCertificate({ commonName: 'sdm node', altNames });
-  await fs.writeFile(paths.privateKey, certificate.keyPem, { mode: 0o600 });
-  await fs.writeFile(paths.certificate, certificate.certPem, { mode: 0o644 });
+  // Exclusive creation: of two inits racing on one directory, the second stops here and leaves the first one's key alone.
+  await writeNewFile(paths.privateKey, certificate.keyPem, 0o600, paths.root);
+  await writeNewFile(paths.certificate, certificate.certPem, 0o644, paths.root);
 
   const adminToken = generateApiToken();
   const store = await openSqliteStore(paths.store);
@@ -59,4 +59,41 @@ export async function initGateway(options: InitOptions): Promise<InitResult> {
   const config: NodeConfig = { listen, ...DEFAULT_CONFIG };
   await fs.writeFile(paths.config, JSON.stringify(config, null, 2) + '\n', { mode: 0o600 });
   return { adminToken, fingerprint: fingerprintOf(certificate.certPem), listen };
+}
+
+/** Creates the directory with mode 0700, or accepts an existing empty one. */
+async function prepareEmptyDirectory(root: string): Promise<void> {
+  try {
+    await fs.mkdir(root, { recursive: true, mode: 0o700 });
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const reason = code === 'EEXIST' || code === 'ENOTDIR' ? 'a file of that name exists and is not a directory' : (code ?? (error as Error).message);
+    throw new SdmError('invalid_data_dir', `cannot create the data directory ${root}: ${reason}`, {
+      exitCode: ExitCode.USAGE,
+      hint: 'choose a --data-dir path where a new directory can be created',
+    });
+  }
+
+  const entries = await fs.readdir(root);
+  if (entries.length > 0) {
+    throw new SdmError('data_dir_not_empty', `${root} is not empty but contains no node.json (files: ${entries.slice(0, 5).join(', ')})`, {
+      exitCode: ExitCode.CONFLICT,
+      hint: 'an earlier init may have been interrupted: restore its node.json, or choose an empty --data-dir',
+    });
+  }
+  await fs.chmod(root, 0o700);
+}
+
+async function writeNewFile(file: string, text: string, mode: number, root: string): Promise<void> {
+  try {
+    await fs.writeFile(file, text, { mode, flag: 'wx' });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') {
+      throw new SdmError('already_initialized', `${root} is being initialised by another sdm gateway init`, {
+        exitCode: ExitCode.CONFLICT,
+        hint: 'let the other init finish, then start the node with `sdm gateway start`',
+      });
+    }
+    throw error;
+  }
 }

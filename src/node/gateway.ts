@@ -4,6 +4,8 @@ import tls from 'node:tls';
 import { setFlagsFromString } from 'node:v8';
 import type { AddressInfo } from 'node:net';
 
+import { SdmError } from '../errors.js';
+import { ExitCode } from '../exit-codes.js';
 import type { Logger } from '../log.js';
 import { AuditWriter, startRetention } from '../store/audit-writer.js';
 import { openSqliteStore } from '../store/sqlite-store.js';
@@ -25,6 +27,19 @@ export { initGateway, type InitOptions, type InitResult } from './gateway-init.j
 
 /** V8 flag that keeps the young generation at its initial 1 MiB semi-spaces; see the agent's YOUNG_GENERATION_FLAG. */
 const YOUNG_GENERATION_FLAG = '--semi-space-growth-factor=1';
+
+/** Time a client gets to finish the TLS handshake. */
+export const TLS_HANDSHAKE_TIMEOUT_MS = 10_000;
+
+/** Idle time after which the admin API closes a connection between requests. */
+export const ADMIN_KEEP_ALIVE_TIMEOUT_MS = 5_000;
+
+/** Time a client gets to send a request's headers, and its whole request. */
+export const ADMIN_HEADERS_TIMEOUT_MS = 10_000;
+export const ADMIN_REQUEST_TIMEOUT_MS = 30_000;
+
+/** Inactivity after which an admin connection is closed. */
+export const ADMIN_IDLE_TIMEOUT_MS = 30_000;
 
 /** How often open sessions are checked against the store, for changes made through other nodes. */
 export const ACCESS_RECHECK_INTERVAL_MS = 5_000;
@@ -60,8 +75,16 @@ export async function runGateway(options: RunOptions): Promise<RunningGateway> {
 
   const store = await openSqliteStore(paths.store);
   const parts = await assemble(store, config, logger);
-  const server = tls.createServer(nodeServerTlsOptions({ certPem, keyPem, alpnProtocols: [TUNNEL_ALPN, ADMIN_ALPN] }));
-  const admin = http.createServer({ keepAliveTimeout: 5_000 }, createAdminHandler(parts.adminDeps));
+  const server = tls.createServer({
+    ...nodeServerTlsOptions({ certPem, keyPem, alpnProtocols: [TUNNEL_ALPN, ADMIN_ALPN] }),
+    handshakeTimeout: TLS_HANDSHAKE_TIMEOUT_MS,
+  });
+  const admin = http.createServer(
+    { keepAliveTimeout: ADMIN_KEEP_ALIVE_TIMEOUT_MS, headersTimeout: ADMIN_HEADERS_TIMEOUT_MS, requestTimeout: ADMIN_REQUEST_TIMEOUT_MS },
+    createAdminHandler(parts.adminDeps),
+  );
+  // An admin connection that stays idle this long is closed, so idle sockets cannot pile up.
+  admin.setTimeout(ADMIN_IDLE_TIMEOUT_MS);
 
   server.on('secureConnection', (socket) => {
     if (socket.alpnProtocol === TUNNEL_ALPN) {
@@ -70,12 +93,21 @@ export async function runGateway(options: RunOptions): Promise<RunningGateway> {
       admin.emit('connection', socket);
     }
   });
+  // With a listener here, Node.js leaves the socket open after a failed or
+  // timed-out handshake, so the listener must close it.
   server.on('tlsClientError', (error, socket) => {
     logger.debug({ err: error.message, remoteAddress: socket.remoteAddress }, 'TLS handshake failed');
+    socket.destroy();
   });
 
   const { host, port } = parseListen(options.listen ?? config.listen);
-  await listen(server, host, port);
+  try {
+    await listen(server, host, port);
+  } catch (error) {
+    await parts.dispose();
+    throw listenError(error as NodeJS.ErrnoException, host, port);
+  }
+  await parts.health.start();
   const address = server.address() as AddressInfo;
   const fingerprint = fingerprintOf(certPem);
   logger.info({ host: address.address, port: address.port, fingerprint }, 'node listening');
@@ -107,7 +139,6 @@ async function assemble(store: Store, config: NodeConfig, logger: Logger) {
   const enforceAccess = () => enforceSessionAccess(store, access, sessions, logger);
   const recheckTimer = setInterval(() => void enforceAccess().catch(() => undefined), ACCESS_RECHECK_INTERVAL_MS);
   recheckTimer.unref();
-  await health.start();
 
   const tunnelDeps: TunnelDependencies = {
     store,
@@ -134,6 +165,15 @@ async function assemble(store: Store, config: NodeConfig, logger: Logger) {
       shuttingDown = true;
       clearInterval(recheckTimer);
       stopRetention();
+    },
+    /** Releases everything when the node fails to start. */
+    dispose: async () => {
+      clearInterval(recheckTimer);
+      stopRetention();
+      await health.stop();
+      await audit.close();
+      tokens.close();
+      await store.close();
     },
   };
 }
@@ -178,6 +218,20 @@ async function shutdown(server: tls.Server, admin: http.Server, parts: Parts, co
   await parts.store.close();
   await closed;
   logger.info('node stopped');
+}
+
+function listenError(error: NodeJS.ErrnoException, host: string, port: number): Error {
+  const address = `${host}:${port}`;
+  const reasons: Record<string, [string, string]> = {
+    EADDRINUSE: [`${address} is already in use`, 'another node or program listens there: stop it, or set listen in node.json to a free port'],
+    EACCES: [`no permission to listen on ${address}`, 'ports below 1024 need privileges: choose a higher port'],
+    EADDRNOTAVAIL: [`${host} is not an address of this machine`, 'set listen in node.json to an address of this machine, such as 0.0.0.0'],
+  };
+  const known = error.code === undefined ? undefined : reasons[error.code];
+  if (!known) {
+    return error;
+  }
+  return new SdmError('listen_failed', `cannot listen on ${address}: ${known[0]}`, { exitCode: ExitCode.CONFLICT, hint: known[1], cause: error });
 }
 
 function listen(server: tls.Server, host: string, port: number): Promise<void> {

@@ -8,7 +8,8 @@ export const MAX_EMAIL_CHARS = 254;
 
 export const MAX_ROLE_NAME_CHARS = 64;
 
-const EMAIL_PATTERN = /^[^\s@]+@[^\s@]+$/;
+// Quotes and angle brackets are valid in some quoted local parts, but are refused here because emails appear in tables and logs.
+const EMAIL_PATTERN = /^[^\s@"'<>`]+@[^\s@"'<>`]+$/;
 const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f]/;
 const ROLE_NAME_PATTERN = /^[A-Za-z0-9_.-]+$/;
 
@@ -30,7 +31,7 @@ export function validateEmail(raw: unknown): string {
 /** Checks that a role name is 1 to 64 letters, digits, `-`, `_` or `.`. */
 export function validateRoleName(raw: unknown, field = 'role'): string {
   if (typeof raw !== 'string' || raw.length > MAX_ROLE_NAME_CHARS || !ROLE_NAME_PATTERN.test(raw)) {
-    throw new ValidationError(field, `invalid ${field} name ${quoteValue(raw)}: expected 1 to ${MAX_ROLE_NAME_CHARS} letters, digits, "-", "_" or "."`);
+    throw new ValidationError(field, `invalid role name ${quoteValue(raw)}: expected 1 to ${MAX_ROLE_NAME_CHARS} letters, digits, "-", "_" or "."`);
   }
   return raw;
 }

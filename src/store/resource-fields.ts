@@ -44,10 +44,12 @@ export function requireString(field: string, value: unknown, expected: string): 
 }
 
 export function checkName(value: unknown): string {
-  const expected = `1 to ${MAX_NAME_CHARS} characters without quotes, angle brackets, control characters or surrounding spaces`;
+  const expected = `1 to ${MAX_NAME_CHARS} characters without quotes, angle brackets, slashes, control characters or surrounding spaces, and not . or ..`;
   const name = requireString('name', value, expected);
 
-  const bad = [...name].length > MAX_NAME_CHARS || NAME_FORBIDDEN.test(name) || CONTROL_CHARACTERS.test(name) || name.trim() !== name;
+  // A slash, `.` or `..` would change the admin API path the name is placed in.
+  const pathUnsafe = name.includes('/') || name === '.' || name === '..';
+  const bad = [...name].length > MAX_NAME_CHARS || NAME_FORBIDDEN.test(name) || CONTROL_CHARACTERS.test(name) || name.trim() !== name || pathUnsafe;
   if (bad) {
     throw invalid('name', name, expected);
   }

@@ -26,6 +26,9 @@ export function sendJson(response: http.ServerResponse, status: number, body: un
 
 export function sendError(response: http.ServerResponse, error: ApiError): void {
   const body: ApiErrorBody = { error: { code: error.code, message: error.message } };
+  if (error.status === 413) {
+    response.setHeader('connection', 'close');
+  }
   if (error.field !== undefined) {
     body.error.field = error.field;
   }
@@ -41,8 +44,10 @@ export function readJsonBody(request: http.IncomingMessage): Promise<unknown> {
     request.on('data', (chunk: Buffer) => {
       size += chunk.length;
       if (size > MAX_API_BODY_BYTES) {
-        reject(new ApiError(413, 'payload_too_large', `request body exceeds ${MAX_API_BODY_BYTES} bytes`));
-        request.destroy();
+        // Reading on and discarding lets the client receive the 413 instead of a reset connection.
+        request.removeAllListeners('data');
+        request.resume();
+        reject(new ApiError(413, 'payload_too_large', `request body exceeds ${MAX_API_BODY_BYTES} bytes; a CA file for --ca-file must be smaller`));
         return;
       }
       chunks.push(chunk);

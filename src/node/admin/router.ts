@@ -86,7 +86,7 @@ function findRoute(method: string, path: string): { route: Route; params: string
     }
     pathMatched = true;
     if (route.method === method) {
-      return { route, params: match.slice(1).map((part) => decodeURIComponent(part)) };
+      return { route, params: match.slice(1).map((part) => decodePathPart(part)) };
     }
   }
   if (pathMatched) {
@@ -113,4 +113,12 @@ function toApiError(error: unknown): ApiError {
 
 function pathOf(request: http.IncomingMessage): string {
   return (request.url ?? '').split('?')[0];
+}
+
+function decodePathPart(part: string): string {
+  try {
+    return decodeURIComponent(part);
+  } catch {
+    throw new ApiError(400, 'bad_request', `invalid percent-encoding in path segment "${part}"`);
+  }
 }

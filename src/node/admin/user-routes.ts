@@ -32,8 +32,8 @@ async function listUsers({ deps }: RouteContext): Promise<User[]> {
 async function addUser({ request, deps }: RouteContext): Promise<{ user: User; token: string }> {
   const body = (await readJsonBody(request)) as Record<string, unknown>;
   const email = validateEmail(body.email);
-  const admin = body.admin === true;
-  const roles = Array.isArray(body.roles) ? body.roles.map(String) : [];
+  const admin = optionalBoolean(body.admin, 'admin');
+  const roles = optionalStringList(body.roles, 'roles');
   for (const role of roles) {
     await requireRole(role, deps);
   }
@@ -156,4 +156,24 @@ function roleNotFound(name: string): ApiError {
 
 function describeGrant(target: { resource?: string; tag?: string }): string {
   return target.resource !== undefined ? `on resource "${target.resource}"` : `on tag ${target.tag}`;
+}
+
+function optionalBoolean(value: unknown, field: string): boolean {
+  if (value === undefined) {
+    return false;
+  }
+  if (typeof value !== 'boolean') {
+    throw new ValidationError(field, `invalid ${field} ${JSON.stringify(value)}: expected true or false`);
+  }
+  return value;
+}
+
+function optionalStringList(value: unknown, field: string): string[] {
+  if (value === undefined) {
+    return [];
+  }
+  if (!Array.isArray(value) || !value.every((item) => typeof item === 'string')) {
+    throw new ValidationError(field, `invalid ${field} ${JSON.stringify(value)}: expected a list of role names`);
+  }
+  return value;
 }
