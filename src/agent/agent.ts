@@ -14,7 +14,7 @@ import { NotLoggedInError, requireConfig } from './client-config.js';
 import type { ConnectRequest, ControlRequest, DisconnectRequest, ListenerInfo } from './control-protocol.js';
 import { listenControlSocket, type ControlServer } from './control-server.js';
 import { CredentialStore, type KeyringOpener } from './credential-store.js';
-import { ensureHome, PRIVATE_FILE_MODE, type SdmPaths } from './home.js';
+import { checkSocketPath, ensureHome, PRIVATE_FILE_MODE, type SdmPaths } from './home.js';
 import { ListenerRegistry } from './listener-registry.js';
 import { MAX_RANDOM_PORT_ATTEMPTS, pickRandomPort } from './port-picker.js';
 import type { TunnelTarget } from './session.js';
@@ -53,6 +53,7 @@ const YOUNG_GENERATION_FLAG = '--semi-space-growth-factor=1';
 
 /** Starts the agent: restores remembered listeners, then serves the control socket. */
 export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
+  checkSocketPath(options.paths);
   setFlagsFromString(YOUNG_GENERATION_FLAG);
   await ensureHome(options.paths.home);
   const agent = new Agent(options);

@@ -4,9 +4,14 @@
 
 import { SdmError } from '../errors.js';
 import { ExitCode, type ExitCodeValue } from '../exit-codes.js';
+import { isLoopbackAddress } from './address.js';
+import { isPortOverride, MAX_PORT_OVERRIDE, MIN_PORT_OVERRIDE } from './port-override.js';
 
 /** Maximum length of a request or response line either side reads, newline excluded. */
 export const MAX_CONTROL_LINE_BYTES = 256 * 1024;
+
+/** C0 and C1 control characters and DEL, which a resource name never contains. */
+const CONTROL_CHARACTER = /[\u0000-\u001f\u007f-\u009f]/;
 
 export interface ConnectRequest {
   op: 'connect';
@@ -105,14 +110,14 @@ function parseConnect(request: Record<string, unknown>): ConnectRequest | string
   if (typeof resource !== 'object' || resource === null) {
     return 'connect.resource must be an object';
   }
-  if (typeof resource.name !== 'string' || resource.name.length === 0) {
-    return 'connect.resource.name must be a non-empty string';
+  if (typeof resource.name !== 'string' || resource.name.length === 0 || CONTROL_CHARACTER.test(resource.name)) {
+    return 'connect.resource.name must be a non-empty string without control characters';
   }
-  if (typeof resource.bindIp !== 'string') {
-    return 'connect.resource.bindIp must be a string';
+  if (typeof resource.bindIp !== 'string' || !isLoopbackAddress(resource.bindIp)) {
+    return `connect.resource.bindIp ${JSON.stringify(resource.bindIp)} is not a loopback address: expected one in 127.0.0.0/8, or ::1`;
   }
-  if (resource.portOverride !== null && !Number.isInteger(resource.portOverride)) {
-    return 'connect.resource.portOverride must be an integer or null';
+  if (resource.portOverride !== null && !isPortOverride(resource.portOverride)) {
+    return `connect.resource.portOverride ${JSON.stringify(resource.portOverride)} is out of range: expected null or an integer from ${MIN_PORT_OVERRIDE} to ${MAX_PORT_OVERRIDE}`;
   }
   if (resource.database !== undefined && typeof resource.database !== 'string') {
     return 'connect.resource.database must be a string';

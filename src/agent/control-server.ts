@@ -51,7 +51,13 @@ export async function listenControlSocket(path: string, handler: ControlHandler,
     });
   });
 
-  await chmod(path, PRIVATE_FILE_MODE);
+  try {
+    await chmod(path, PRIVATE_FILE_MODE);
+  } catch (error) {
+    // A server left listening would keep the agent's process alive after start-up failed.
+    await closeServer(server, connections, path);
+    throw error;
+  }
   return { close: () => closeServer(server, connections, path) };
 }
 

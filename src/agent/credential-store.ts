@@ -4,6 +4,7 @@
 // a warning is printed once, at the time it is stored. SDM_TOKEN overrides both,
 // for CI jobs that hold the token in their own secret store.
 
+import { checkEnvironmentToken } from './api-token.js';
 import { ensureHome, PRIVATE_FILE_MODE, type SdmPaths } from './home.js';
 import { readJsonFile, writeJsonFile } from './json-file.js';
 import { formatHostPort, type HostPort } from './address.js';
@@ -54,10 +55,15 @@ export class CredentialStore {
     }
   }
 
-  /** Returns the token for `gateway` and where it came from, or undefined when none is stored. */
+  /**
+   * Returns the token for `gateway` and where it came from, or undefined
+   * when none is stored. Throws `invalid_token` when SDM_TOKEN contains
+   * whitespace or a control character.
+   */
   async getToken(gateway: HostPort): Promise<{ token: string; location: TokenLocation } | undefined> {
     const fromEnv = this.options.env.SDM_TOKEN;
     if (fromEnv !== undefined && fromEnv.length > 0) {
+      checkEnvironmentToken(fromEnv);
       return { token: fromEnv, location: 'environment' };
     }
 

@@ -5,6 +5,8 @@
 import { chmod, mkdir, stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { SdmError } from '../errors.js';
+import { ExitCode } from '../exit-codes.js';
 
 /** Permission bits of SDM_HOME: read, write and search for the owner only. */
 export const HOME_DIR_MODE = 0o700;
@@ -54,4 +56,30 @@ export async function ensureHome(home: string): Promise<void> {
   if ((info.mode & 0o077) !== 0) {
     await chmod(home, HOME_DIR_MODE);
   }
+}
+
+/**
+ * Longest Unix socket path the kernel accepts, in bytes. sun_path has room for 108
+ * bytes on Linux and 104 on macOS and the BSDs, including the closing NUL.
+ * Node 20 shortens a longer path without an error, so the agent would
+ * listen at a path no client looks for.
+ */
+export function maxSocketPathBytes(platform: NodeJS.Platform = process.platform): number {
+  return platform === 'linux' ? 107 : 103;
+}
+
+/** Throws `socket_path_too_long` when the agent's socket path under SDM_HOME exceeds the platform's limit. */
+export function checkSocketPath(paths: Pick<SdmPaths, 'home' | 'socket'>, platform: NodeJS.Platform = process.platform): void {
+  const length = Buffer.byteLength(paths.socket);
+  const max = maxSocketPathBytes(platform);
+  if (length <= max) {
+    return;
+  }
+
+  const homeMax = max - (length - Buffer.byteLength(paths.home));
+  throw new SdmError(
+    'socket_path_too_long',
+    `the agent's socket path ${paths.socket} is ${length} bytes, but Unix sockets on ${platform} allow at most ${max}; SDM_HOME (${paths.home}) is too long`,
+    { exitCode: ExitCode.USAGE, hint: `set SDM_HOME to a shorter directory, of at most ${homeMax} bytes, such as ~/.sdm` },
+  );
 }

@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AgentClient } from '../agent/control-client.js';
-import { ensureHome, PRIVATE_FILE_MODE, type SdmPaths } from '../agent/home.js';
+import { checkSocketPath, ensureHome, PRIVATE_FILE_MODE, type SdmPaths } from '../agent/home.js';
 import { SdmError } from '../errors.js';
 import { ExitCode } from '../exit-codes.js';
 import { binPath } from './package-root.js';
@@ -37,6 +37,7 @@ export async function spawnAgent(paths: SdmPaths, env: Record<string, string | u
 
 /** Returns a client of a running agent, starting one first when none responds. */
 export async function ensureAgent(paths: SdmPaths, env: Record<string, string | undefined>, launch: AgentLauncher = spawnAgent): Promise<AgentClient> {
+  checkSocketPath(paths);
   const client = new AgentClient(paths.socket);
   if (await client.isRunning()) {
     return client;

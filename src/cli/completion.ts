@@ -5,39 +5,17 @@
 
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Argument, type Command } from 'commander';
+import { COMPLETION_FILES, type Shell } from './commands/completion.js';
 import type { CliContext } from './context.js';
 import { packageRoot } from './package-root.js';
 import { fetchResources } from './resource-select.js';
 
-/** Completion script of each shell, as a file name under completions/. */
-export const COMPLETION_FILES = {
-  bash: 'sdm.bash',
-  zsh: '_sdm',
-  fish: 'sdm.fish',
-} as const;
-
-export type Shell = keyof typeof COMPLETION_FILES;
-
-export function registerCompletion(program: Command, context: CliContext): void {
-  program
-    .command('completion')
-    .description('print the completion script of a shell')
-    .addArgument(new Argument('<shell>', 'bash, zsh or fish').choices(Object.keys(COMPLETION_FILES)))
-    .action((shell: Shell) => printScript(context, shell));
-
-  program
-    .command('__complete', { hidden: true })
-    .argument('<kind>', 'kind of word to list: resources')
-    .action((kind: string) => completeWords(context, kind));
-}
-
-async function printScript(context: CliContext, shell: Shell): Promise<void> {
+export async function printScript(context: CliContext, shell: Shell): Promise<void> {
   const script = await readFile(join(packageRoot(), 'completions', COMPLETION_FILES[shell]), 'utf8');
   context.io.stdout.write(script);
 }
 
-async function completeWords(context: CliContext, kind: string): Promise<void> {
+export async function completeWords(context: CliContext, kind: string): Promise<void> {
   if (kind !== 'resources') {
     return;
   }

@@ -3,10 +3,10 @@
 // loopback listener per resource from it. It then prints where to connect, prints
 // PG* settings for eval, or runs a command with them.
 
-import type { Command } from 'commander';
 import { formatHostPort } from '../agent/address.js';
 import type { AgentClient } from '../agent/control-client.js';
 import type { ListenerInfo } from '../agent/control-protocol.js';
+import { checkSocketPath } from '../agent/home.js';
 import { disconnectInState } from '../agent/state-file.js';
 import { SdmError } from '../errors.js';
 import { ExitCode } from '../exit-codes.js';
@@ -18,11 +18,16 @@ import { checkSelection, fetchResources, selectResources } from './resource-sele
 import { runCommand } from './run-command.js';
 import { exportLine } from './shell-quote.js';
 
-interface ConnectOptions {
+export interface ConnectOptions {
   all?: boolean;
   filter?: string;
   env?: boolean;
   json?: boolean;
+}
+
+export interface DisconnectOptions {
+  all?: boolean;
+  forgetPort?: boolean;
 }
 
 export interface Connection {
@@ -34,32 +39,12 @@ export interface Connection {
   env: Record<string, string>;
 }
 
-export function registerConnect(program: Command, context: CliContext): void {
-  program
-    .command('connect')
-    .description('listen on a loopback port for each resource; with -- COMMAND, run it with PG* settings and disconnect after')
-    .argument('[names...]', 'resources to connect')
-    .option('--all', 'connect every resource you may reach')
-    .option('--filter <expr>', 'connect only matching resources, such as tags:env=dev')
-    .option('--env', 'print `export PG…` lines for eval "$(sdm connect NAME --env)"')
-    .option('--json', 'print the addresses and PG* settings as JSON')
-    .usage('NAME… | --all [--filter EXPR] [--env | --json] [-- COMMAND ARGS…]')
-    .action((names: string[], options: ConnectOptions) => connect(context, names, options));
-
-  program
-    .command('disconnect')
-    .description('stop listening for resources and end their connections')
-    .argument('[names...]', 'resources to disconnect')
-    .option('--all', 'disconnect every resource')
-    .option('--forget-port', 'also forget the remembered ports, so the next connect picks new ones')
-    .action((names: string[], options: { all?: boolean; forgetPort?: boolean }) => disconnect(context, names, options));
-}
-
-async function connect(context: CliContext, names: string[], options: ConnectOptions): Promise<void> {
+export async function connect(context: CliContext, names: string[], options: ConnectOptions): Promise<void> {
   const command = context.passthrough;
   const selection = { names, all: options.all, filter: options.filter };
   checkConnectOptions(options, command);
   checkSelection(selection);
+  checkSocketPath(context.paths);
 
   const session = await context.session();
   const resources = selectResources(await fetchResources(session.client), selection);
@@ -143,10 +128,8 @@ function printConnections(context: CliContext, connections: Connection[], option
   }
 }
 
-async function disconnect(context: CliContext, names: string[], options: { all?: boolean; forgetPort?: boolean }): Promise<void> {
-  if (options.all !== true && names.length === 0) {
-    throw new SdmError('usage', 'no resource named', { exitCode: ExitCode.USAGE, hint: 'name one or more resources, or pass --all' });
-  }
+export async function disconnect(context: CliContext, names: string[], options: DisconnectOptions): Promise<void> {
+  checkSelection({ names, all: options.all });
 
   const agent = context.agentClient();
   if (!(await agent.isRunning())) {

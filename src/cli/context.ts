@@ -4,7 +4,7 @@
 import { AgentClient } from '../agent/control-client.js';
 import { requireConfig, type ClientConfig } from '../agent/client-config.js';
 import { CredentialStore } from '../agent/credential-store.js';
-import { resolveHome, sdmPaths, type SdmPaths } from '../agent/home.js';
+import { checkSocketPath, resolveHome, sdmPaths, type SdmPaths } from '../agent/home.js';
 import { formatHostPort } from '../agent/address.js';
 import { SdmError } from '../errors.js';
 import { ExitCode } from '../exit-codes.js';
@@ -67,7 +67,9 @@ export class CliContext {
     return (await this.session()).client;
   }
 
+  /** Returns a client of the agent's control socket; throws `socket_path_too_long` when SDM_HOME is too long for a socket. */
   agentClient(): AgentClient {
+    checkSocketPath(this.paths);
     return new AgentClient(this.paths.socket);
   }
 

@@ -1,18 +1,9 @@
 // `sdm listen`: the agent in the foreground. sdm connect runs the same
 // command detached, with its output going to agent.log.
 
-import type { Command } from 'commander';
 import type { CliContext } from './context.js';
 
-export function registerListen(program: Command, context: CliContext): void {
-  program
-    .command('listen')
-    .description('run the agent in the foreground (sdm connect starts it in the background when it is not running)')
-    .option('--stop', 'ask the running agent to stop, ending its listeners, and exit')
-    .action((options: { stop?: boolean }) => (options.stop === true ? stopAgent(context) : runAgentInForeground(context)));
-}
-
-async function stopAgent(context: CliContext): Promise<void> {
+export async function stopAgent(context: CliContext): Promise<void> {
   const agent = context.agentClient();
   if (!(await agent.isRunning())) {
     context.output.note('the agent is not running');
@@ -22,7 +13,7 @@ async function stopAgent(context: CliContext): Promise<void> {
   context.output.note('the agent is stopping; connected resources are listened for again when it next starts');
 }
 
-async function runAgentInForeground(context: CliContext): Promise<void> {
+export async function runAgentInForeground(context: CliContext): Promise<void> {
   const { createLogger } = await import('../log.js');
   const { startAgent } = await import('../agent/agent.js');
   const logger = createLogger({ name: 'sdm-agent', destination: context.io.stderr as NodeJS.WritableStream & { isTTY?: boolean } });

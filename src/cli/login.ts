@@ -4,8 +4,8 @@
 // then stores the node address and the token.
 
 import { readFile } from 'node:fs/promises';
-import type { Command } from 'commander';
 import { formatHostPort, parseHostPort, type HostPort } from '../agent/address.js';
+import { checkEnvironmentToken, checkTokenCharacters } from '../agent/api-token.js';
 import { loadConfig, saveConfig, type ClientConfig } from '../agent/client-config.js';
 import { disconnectInState } from '../agent/state-file.js';
 import { SdmError, ValidationError } from '../errors.js';
@@ -16,7 +16,7 @@ import type { CliContext } from './context.js';
 import { NodeClient } from './node-client.js';
 import { readAllInput } from './stdin.js';
 
-interface LoginOptions {
+export interface LoginOptions {
   gateway: string;
   fingerprint?: string;
   caFile?: string;
@@ -25,23 +25,7 @@ interface LoginOptions {
 
 type Trust = Pick<ClientConfig, 'fingerprint' | 'caPem'>;
 
-export function registerLogin(program: Command, context: CliContext): void {
-  program
-    .command('login')
-    .description('log in to a node: pin its certificate, check the API token and store it in the OS keyring')
-    .requiredOption('--gateway <host:port>', 'address of the node')
-    .option('--fingerprint <sha256>', 'SHA-256 fingerprint of the node certificate, as sdm gateway init printed it')
-    .option('--ca-file <pem>', 'PEM file of a CA that signs the node certificate, instead of a fingerprint')
-    .option('--token-stdin', 'read the API token from stdin instead of a prompt or SDM_TOKEN')
-    .action((options: LoginOptions) => login(context, options));
-
-  program
-    .command('logout')
-    .description('forget the stored API token and disconnect every resource')
-    .action(() => logout(context));
-}
-
-async function login(context: CliContext, options: LoginOptions): Promise<void> {
+export async function login(context: CliContext, options: LoginOptions): Promise<void> {
   const gateway = parseHostPort(options.gateway, '--gateway');
   const trust = await decideTrust(context, gateway, options);
   const token = await readToken(context, options);
@@ -107,14 +91,18 @@ async function confirmFingerprint(context: CliContext, gateway: HostPort): Promi
   return fingerprint;
 }
 
+/** Reads the token from stdin, SDM_TOKEN or a prompt, and checks its characters. */
 async function readToken(context: CliContext, options: LoginOptions): Promise<string> {
   let token: string | undefined;
   if (options.tokenStdin === true) {
-    token = (await readAllInput(context.io.stdin)).trim();
+    token = withoutFinalNewline(await readAllInput(context.io.stdin));
+    checkInputToken(token, 'stdin');
   } else if (context.io.env.SDM_TOKEN !== undefined && context.io.env.SDM_TOKEN !== '') {
     token = context.io.env.SDM_TOKEN;
+    checkEnvironmentToken(token);
   } else if (context.interactive()) {
     token = (await context.prompter().secret('API token: ')).trim();
+    checkInputToken(token, 'the prompt');
   }
 
   if (token === undefined || token === '') {
@@ -126,7 +114,16 @@ async function readToken(context: CliContext, options: LoginOptions): Promise<st
   return token;
 }
 
-async function logout(context: CliContext): Promise<void> {
+/** Removes the one line ending that `echo` and most files leave after the token. */
+function withoutFinalNewline(text: string): string {
+  return text.replace(/\r?\n$/, '');
+}
+
+function checkInputToken(token: string, source: string): void {
+  checkTokenCharacters(token, source, ExitCode.USAGE, 'give the token alone on one line, as sdm user add printed it');
+}
+
+export async function logout(context: CliContext): Promise<void> {
   const config = await loadConfig(context.paths);
   if (config === undefined) {
     context.output.note('not logged in; nothing to forget');

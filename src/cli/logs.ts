@@ -1,8 +1,6 @@
 // `sdm logs connections` and `sdm logs queries`: the node's audit records.
 // --follow keeps polling for records after the last row seen.
 
-import type { Command } from 'commander';
-import { InvalidArgumentError } from 'commander';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ConnectionRecord, QueryRecord } from '../store/types.js';
 import type { CliContext } from './context.js';
@@ -13,13 +11,10 @@ import { parseTimeBound } from './time-range.js';
 /** Pause between two polls of --follow. */
 export const FOLLOW_POLL_INTERVAL_MS = 1_000;
 
-/** Largest page the node returns (MAX_LOG_LIMIT of the admin API). */
-const MAX_LOG_LIMIT = 10_000;
-
 type Kind = 'connections' | 'queries';
 type LogRecord = (ConnectionRecord | QueryRecord) & { rowId: number };
 
-interface LogOptions {
+export interface LogOptions {
   since?: string;
   until?: string;
   resource?: string;
@@ -29,36 +24,7 @@ interface LogOptions {
   follow?: boolean;
 }
 
-export function registerLogs(program: Command, context: CliContext): void {
-  const logs = program.command('logs').description('read the audit log of the node (needs an admin)');
-
-  for (const [kind, description] of [
-    ['connections', 'who connected to which resource, when, and how it ended'],
-    ['queries', 'statements sent through the node'],
-  ] as const) {
-    logs
-      .command(kind)
-      .description(description)
-      .option('--since <time>', 'from this time: a duration back from now (30m, 1h, 2d) or an ISO 8601 time')
-      .option('--until <time>', 'up to this time, in the same forms')
-      .option('--resource <name>', 'only this resource')
-      .option('--user <email>', 'only this user')
-      .option('--limit <n>', `records per request, at most ${MAX_LOG_LIMIT} (default 100, the latest ones)`, parseLimit)
-      .option('--json', 'print JSON; with --follow, one object per line')
-      .option('--follow', 'keep printing new records until interrupted')
-      .action((options: LogOptions) => showLogs(context, kind, options));
-  }
-}
-
-function parseLimit(value: string): number {
-  const limit = Number(value);
-  if (!/^\d+$/.test(value) || limit < 1 || limit > MAX_LOG_LIMIT) {
-    throw new InvalidArgumentError(`expected a whole number from 1 to ${MAX_LOG_LIMIT}.`);
-  }
-  return limit;
-}
-
-async function showLogs(context: CliContext, kind: Kind, options: LogOptions): Promise<void> {
+export async function showLogs(context: CliContext, kind: Kind, options: LogOptions): Promise<void> {
   const now = context.now();
   const query = {
     since: options.since === undefined ? undefined : parseTimeBound(options.since, now, '--since'),

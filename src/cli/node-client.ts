@@ -11,6 +11,7 @@ import type { ApiErrorBody } from '../tunnel/admin-api.js';
 import { ADMIN_ALPN } from '../tunnel/hello.js';
 import type { ConnectToNodeOptions } from '../tunnel/tls.js';
 import { formatHostPort } from '../agent/address.js';
+import { listingHint } from './error-hints.js';
 
 /** Time one admin request may take, from connecting to the last byte of the response. */
 export const API_REQUEST_TIMEOUT_MS = 30_000;
@@ -126,11 +127,15 @@ function parseResponse<T>(status: number, text: string, method: string, path: st
   if (status >= 200 && status < 300) {
     return body as T;
   }
-  throw apiError(status, (body as ApiErrorBody | undefined)?.error);
+  throw apiError(status, (body as ApiErrorBody | undefined)?.error, path);
 }
 
-/** Maps an HTTP error status and the node's error body to an SdmError with its exit code. */
-export function apiError(status: number, error: ApiErrorBody['error'] | undefined): SdmError {
+/**
+ * Maps an HTTP error status and the node's error body to an SdmError with
+ * its exit code. `path` is the request path, which chooses the listing a
+ * not-found or conflict hint points to.
+ */
+export function apiError(status: number, error: ApiErrorBody['error'] | undefined, path = ''): SdmError {
   const message = error?.message ?? `HTTP ${status}`;
   switch (status) {
     case 401:
@@ -141,12 +146,12 @@ export function apiError(status: number, error: ApiErrorBody['error'] | undefine
     case 403:
       return new SdmError('forbidden', `access denied: ${message}`, { exitCode: ExitCode.AUTH, hint: 'ask an admin of the node for access' });
     case 404:
-      return new SdmError('not_found', message, { exitCode: ExitCode.NOT_FOUND });
+      return new SdmError('not_found', message, { exitCode: ExitCode.NOT_FOUND, hint: listingHint(path) });
     case 400:
     case 413:
       return error?.field === undefined ? new SdmError(error?.code ?? 'bad_request', message, { exitCode: ExitCode.USAGE }) : new ValidationError(error.field, message);
     case 409:
-      return new SdmError('conflict', message, { exitCode: ExitCode.CONFLICT });
+      return new SdmError('conflict', message, { exitCode: ExitCode.CONFLICT, hint: listingHint(path) });
     default:
       return new SdmError(error?.code ?? 'node_error', `the node failed: ${message}`, { hint: 'check the node log' });
   }

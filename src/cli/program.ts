@@ -1,28 +1,35 @@
 // The commander program. It never exits the process and never writes to the
 // process's streams itself: exitOverride() turns every usage error into a
 // CommanderError, and configureOutput() sends text to the streams of the run,
-// so tests drive it in-process.
+// so tests drive it in-process. The definitions under commands/ are light:
+// each action imports its own module when it runs, so printing help or a
+// usage error loads no client, agent or node code.
 
 import { Command } from 'commander';
-import type { CliContext } from './context.js';
+import type { CliRun } from './cli-run.js';
+import { defineCompletion } from './commands/completion.js';
+import { defineConnect } from './commands/connect.js';
+import { defineDemo } from './commands/demo.js';
+import { defineGateway } from './commands/gateway.js';
+import { defineListen } from './commands/listen.js';
+import { defineLogin } from './commands/login.js';
+import { defineLogs } from './commands/logs.js';
+import { defineResource } from './commands/resource.js';
+import { defineRole } from './commands/role.js';
+import { defineStatus } from './commands/status.js';
+import { defineUser } from './commands/user.js';
 import { packageVersion } from './package-root.js';
-import { registerCompletion } from './completion.js';
-import { registerConnect } from './connect.js';
-import { registerDemo } from './demo.js';
-import { registerGateway } from './gateway.js';
-import { registerListen } from './listen.js';
-import { registerLogin } from './login.js';
-import { registerLogs } from './logs.js';
-import { registerResource } from './resource.js';
-import { registerRole } from './role.js';
-import { registerStatus } from './status.js';
-import { registerUser } from './user.js';
 
 /** Help text width when stdout is not a terminal. */
 const DEFAULT_HELP_COLUMNS = 80;
 
-export function buildProgram(context: CliContext): Command {
-  const { stdout, stderr } = context.io;
+export interface ProgramOptions {
+  /** Set when errors are printed as JSON, so commander's own error text is left out. */
+  quietErrors?: boolean;
+}
+
+export function buildProgram(run: CliRun, options: ProgramOptions = {}): Command {
+  const { stdout, stderr } = run.io;
   const program = new Command('sdm')
     .description('Reach Azure Database for PostgreSQL through an sdm node, with managed identity and no database passwords')
     .version(packageVersion(), '-V, --version', 'print the version')
@@ -33,19 +40,23 @@ export function buildProgram(context: CliContext): Command {
       writeErr: (text) => stderr.write(text),
       getOutHelpWidth: () => stdout.columns ?? DEFAULT_HELP_COLUMNS,
       getErrHelpWidth: () => stderr.columns ?? DEFAULT_HELP_COLUMNS,
-      outputError: (text, write) => write(text),
+      outputError: (text, write) => {
+        if (options.quietErrors !== true) {
+          write(text);
+        }
+      },
     });
 
-  registerGateway(program, context);
-  registerLogin(program, context);
-  registerStatus(program, context);
-  registerConnect(program, context);
-  registerListen(program, context);
-  registerResource(program, context);
-  registerUser(program, context);
-  registerRole(program, context);
-  registerLogs(program, context);
-  registerCompletion(program, context);
-  registerDemo(program, context);
+  defineGateway(program, run);
+  defineLogin(program, run);
+  defineStatus(program, run);
+  defineConnect(program, run);
+  defineListen(program, run);
+  defineResource(program, run);
+  defineUser(program, run);
+  defineRole(program, run);
+  defineLogs(program, run);
+  defineCompletion(program, run);
+  defineDemo(program, run);
   return program;
 }

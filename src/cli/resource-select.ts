@@ -29,10 +29,16 @@ export function filterResources(resources: ResourceView[], expression: string | 
 /** Throws a usage error unless the selection names resources or sets --all, but not both. */
 export function checkSelection(selection: Selection): void {
   if (selection.all === true && selection.names.length > 0) {
-    throw new SdmError('usage', 'give resource names or --all, not both', { exitCode: ExitCode.USAGE });
+    throw new SdmError('usage', `give resource names or --all, not both (got --all and ${selection.names.join(' ')})`, {
+      exitCode: ExitCode.USAGE,
+      hint: 'drop --all to act on the named resources, or drop the names to act on every one',
+    });
   }
   if (selection.all !== true && selection.names.length === 0) {
-    throw new SdmError('usage', 'no resource named', { exitCode: ExitCode.USAGE, hint: 'name one or more resources, or pass --all; sdm status lists them' });
+    throw new SdmError('usage', 'a resource name or --all is required', {
+      exitCode: ExitCode.USAGE,
+      hint: 'name one or more resources, or pass --all; sdm status lists them',
+    });
   }
 }
 

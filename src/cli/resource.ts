@@ -1,61 +1,19 @@
 // `sdm resource …`: register, list, show, change, delete and health-check
 // resources on the node. Changes need an admin token.
 
-import type { Command } from 'commander';
 import { SdmError } from '../errors.js';
 import { ExitCode } from '../exit-codes.js';
 import { RESOURCE_TYPE, type ResourceHealth } from '../store/types.js';
 import type { ResourceView } from '../tunnel/admin-api.js';
 import type { CliContext } from './context.js';
-import { addResourceFlags, resourceBody, type ResourceFlags } from './resource-options.js';
+import { resourceBody, type ResourceFlags } from './resource-options.js';
 import { fetchResources, filterResources, formatTags } from './resource-select.js';
-
-export function registerResource(program: Command, context: CliContext): void {
-  const resource = program.command('resource').description('manage the databases the node reaches (changes need an admin)');
-
-  addResourceFlags(
-    resource.command('add').description('register a database').argument('<type>', `resource type: ${RESOURCE_TYPE}`).argument('<name>', 'name users connect by'),
-    'add',
-  ).action((type: string, name: string, flags: ResourceFlags) => addResource(context, type, name, flags));
-
-  resource
-    .command('list')
-    .description('list the resources you may reach')
-    .option('--filter <expr>', 'show only matching resources, such as tags:env=prod')
-    .option('--json', 'print JSON')
-    .action((options: { filter?: string; json?: boolean }) => listResources(context, options));
-
-  resource
-    .command('show')
-    .description('show one resource')
-    .argument('<name>')
-    .option('--json', 'print JSON')
-    .action((name: string, options: { json?: boolean }) => showResource(context, name, options));
-
-  addResourceFlags(resource.command('update').description('change fields of a resource').argument('<name>'), 'update').action(
-    (name: string, flags: ResourceFlags) => updateResource(context, name, flags),
-  );
-
-  resource
-    .command('delete')
-    .description('delete a resource')
-    .argument('<name>')
-    .option('--json', 'print JSON')
-    .action((name: string, options: { json?: boolean }) => deleteResource(context, name, options));
-
-  resource
-    .command('healthcheck')
-    .description('check now that the node can sign in to the resource; exits 1 when it cannot')
-    .argument('<name>')
-    .option('--json', 'print JSON')
-    .action((name: string, options: { json?: boolean }) => checkHealth(context, name, options));
-}
 
 export function resourcePath(name: string): string {
   return `/v1/resources/${encodeURIComponent(name)}`;
 }
 
-async function addResource(context: CliContext, type: string, name: string, flags: ResourceFlags): Promise<void> {
+export async function addResource(context: CliContext, type: string, name: string, flags: ResourceFlags): Promise<void> {
   if (type !== RESOURCE_TYPE) {
     throw new SdmError('usage', `unknown resource type "${type}"; expected ${RESOURCE_TYPE}`, {
       exitCode: ExitCode.USAGE,
@@ -68,7 +26,7 @@ async function addResource(context: CliContext, type: string, name: string, flag
   printResource(context, created, flags.json, `added resource ${created.name}`);
 }
 
-async function updateResource(context: CliContext, name: string, flags: ResourceFlags): Promise<void> {
+export async function updateResource(context: CliContext, name: string, flags: ResourceFlags): Promise<void> {
   const body = await resourceBody(flags);
   if (Object.keys(body).length === 0) {
     throw new SdmError('usage', 'no change given', { exitCode: ExitCode.USAGE, hint: `run sdm resource update ${name} --help to see the fields` });
@@ -79,7 +37,7 @@ async function updateResource(context: CliContext, name: string, flags: Resource
   printResource(context, updated, flags.json, `updated resource ${updated.name}`);
 }
 
-async function listResources(context: CliContext, options: { filter?: string; json?: boolean }): Promise<void> {
+export async function listResources(context: CliContext, options: { filter?: string; json?: boolean }): Promise<void> {
   const client = await context.nodeClient();
   const resources = filterResources(await fetchResources(client), options.filter);
   if (options.json === true) {
@@ -101,12 +59,12 @@ async function listResources(context: CliContext, options: { filter?: string; js
   );
 }
 
-async function showResource(context: CliContext, name: string, options: { json?: boolean }): Promise<void> {
+export async function showResource(context: CliContext, name: string, options: { json?: boolean }): Promise<void> {
   const client = await context.nodeClient();
   printResource(context, await client.get<ResourceView>(resourcePath(name)), options.json);
 }
 
-async function deleteResource(context: CliContext, name: string, options: { json?: boolean }): Promise<void> {
+export async function deleteResource(context: CliContext, name: string, options: { json?: boolean }): Promise<void> {
   const client = await context.nodeClient();
   const result = await client.delete<{ deleted: true }>(resourcePath(name));
   if (options.json === true) {
@@ -116,7 +74,7 @@ async function deleteResource(context: CliContext, name: string, options: { json
   }
 }
 
-async function checkHealth(context: CliContext, name: string, options: { json?: boolean }): Promise<void> {
+export async function checkHealth(context: CliContext, name: string, options: { json?: boolean }): Promise<void> {
   const client = await context.nodeClient();
   const health = await client.post<ResourceHealth>(`${resourcePath(name)}/healthcheck`);
   if (health.state !== 'healthy') {

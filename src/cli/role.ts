@@ -1,56 +1,20 @@
 // `sdm role …`: roles grant resources, by name or by tag, to their members.
 
-import type { Command } from 'commander';
 import { SdmError } from '../errors.js';
 import { ExitCode } from '../exit-codes.js';
 import type { Role } from '../store/types.js';
 import type { CliContext } from './context.js';
 
-interface GrantOptions {
+export interface GrantOptions {
   resource?: string;
   tags?: string;
-}
-
-export function registerRole(program: Command, context: CliContext): void {
-  const role = program.command('role').description('manage roles, their grants and their members (needs an admin)');
-
-  role.command('add').description('add a role').argument('<name>').option('--json', 'print JSON').action((name: string, options: { json?: boolean }) => addRole(context, name, options));
-  role.command('delete').description('delete a role').argument('<name>').action((name: string) => deleteRole(context, name));
-
-  for (const [verb, description] of [
-    ['grant', 'grant a resource, or every resource carrying a tag'],
-    ['revoke', 'take back a grant'],
-  ] as const) {
-    role
-      .command(verb)
-      .description(description)
-      .argument('<name>', 'role')
-      .option('--resource <name>', 'resource to grant')
-      .option('--tags <k=v,...>', 'tags; each one grants every resource that carries it')
-      .action((name: string, options: GrantOptions) => changeGrants(context, verb, name, options));
-  }
-
-  role
-    .command('assign')
-    .description('make a user a member of a role')
-    .argument('<name>', 'role')
-    .argument('<email>', 'user')
-    .action((name: string, email: string) => assign(context, name, email));
-  role
-    .command('unassign')
-    .description('remove a user from a role')
-    .argument('<name>', 'role')
-    .argument('<email>', 'user')
-    .action((name: string, email: string) => unassign(context, name, email));
-
-  role.command('list').description('list roles with grants and members').option('--json', 'print JSON').action((options: { json?: boolean }) => listRoles(context, options));
 }
 
 function rolePath(name: string): string {
   return `/v1/roles/${encodeURIComponent(name)}`;
 }
 
-async function addRole(context: CliContext, name: string, options: { json?: boolean }): Promise<void> {
+export async function addRole(context: CliContext, name: string, options: { json?: boolean }): Promise<void> {
   const client = await context.nodeClient();
   const role = await client.post<Role>('/v1/roles', { name });
   if (options.json === true) {
@@ -60,14 +24,14 @@ async function addRole(context: CliContext, name: string, options: { json?: bool
   }
 }
 
-async function deleteRole(context: CliContext, name: string): Promise<void> {
+export async function deleteRole(context: CliContext, name: string): Promise<void> {
   const client = await context.nodeClient();
   await client.delete(rolePath(name));
   context.output.line(`deleted role ${name}`);
 }
 
 /** Sends one grant or revoke per resource or tag; the API takes one at a time. */
-async function changeGrants(context: CliContext, verb: 'grant' | 'revoke', name: string, options: GrantOptions): Promise<void> {
+export async function changeGrants(context: CliContext, verb: 'grant' | 'revoke', name: string, options: GrantOptions): Promise<void> {
   const grants = grantBodies(options);
   const client = await context.nodeClient();
 
@@ -96,19 +60,19 @@ function grantBodies(options: GrantOptions): Array<{ resource?: string; tag?: st
     .map((tag) => ({ tag }));
 }
 
-async function assign(context: CliContext, name: string, email: string): Promise<void> {
+export async function assign(context: CliContext, name: string, email: string): Promise<void> {
   const client = await context.nodeClient();
   await client.post<Role>(`${rolePath(name)}/members`, { email });
   context.output.line(`assigned role ${name} to ${email}`);
 }
 
-async function unassign(context: CliContext, name: string, email: string): Promise<void> {
+export async function unassign(context: CliContext, name: string, email: string): Promise<void> {
   const client = await context.nodeClient();
   await client.delete<Role>(`${rolePath(name)}/members/${encodeURIComponent(email)}`);
   context.output.line(`removed ${email} from role ${name}`);
 }
 
-async function listRoles(context: CliContext, options: { json?: boolean }): Promise<void> {
+export async function listRoles(context: CliContext, options: { json?: boolean }): Promise<void> {
   const client = await context.nodeClient();
   const roles = await client.get<Role[]>('/v1/roles');
   if (options.json === true) {

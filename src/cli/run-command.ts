@@ -1,6 +1,7 @@
 // Running the command given after `--` to sdm connect, with the PG* settings
 // in its environment. Signals sent to sdm reach the command, and sdm exits
-// with the command's exit code (128 + the signal number when it was killed).
+// with the command's exit code (128 + the signal number when it was killed,
+// 127 or 126 when it cannot be started).
 
 import { spawn, type StdioOptions } from 'node:child_process';
 import { constants } from 'node:os';
@@ -12,6 +13,39 @@ export const FORWARDED_SIGNALS: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM'
 
 /** Offset shells add to a signal number to form the exit code of a killed process. */
 const SIGNAL_EXIT_BASE = 128;
+
+/** Exit code shells use when the command is not found (POSIX). */
+export const COMMAND_NOT_FOUND_EXIT = 127;
+
+/** Exit code shells use when the command is found but cannot be executed (POSIX). */
+export const COMMAND_NOT_EXECUTABLE_EXIT = 126;
+
+/**
+ * Raised when the command cannot be started. sdm exits with
+ * `processExitCode`, 127 or 126 as a shell would, rather than an ExitCode,
+ * so a script gets the same code with or without sdm connect.
+ */
+export class CommandStartError extends SdmError {
+  readonly processExitCode: number;
+
+  constructor(file: string, error: NodeJS.ErrnoException) {
+    const [detail, processExitCode, hint] = describeStartFailure(error);
+    super('command_failed', `cannot run ${file}: ${detail}`, { hint, cause: error });
+    this.processExitCode = processExitCode;
+  }
+}
+
+function describeStartFailure(error: NodeJS.ErrnoException): [string, number, string] {
+  switch (error.code) {
+    case 'ENOENT':
+      return ['command not found', COMMAND_NOT_FOUND_EXIT, 'check the command name and PATH'];
+    case 'EACCES':
+    case 'EISDIR':
+      return ['permission denied: it is not an executable file', COMMAND_NOT_EXECUTABLE_EXIT, 'check that the path names a program and that it has execute permission (chmod +x)'];
+    default:
+      return [error.message, ExitCode.FAILURE, 'check the command and its permissions'];
+  }
+}
 
 /** Runs `command` and returns its exit code; `stdio` defaults to this process's own streams. */
 export function runCommand(command: string[], env: Record<string, string | undefined>, stdio: StdioOptions = 'inherit'): Promise<number> {
@@ -36,9 +70,7 @@ export function runCommand(command: string[], env: Record<string, string | undef
     }
     child.once('error', (error: NodeJS.ErrnoException) => {
       stopForwarding();
-      reject(new SdmError('command_failed', `cannot run ${file}: ${error.code === 'ENOENT' ? 'command not found' : error.message}`, {
-        hint: 'check the command name and PATH',
-      }));
+      reject(new CommandStartError(file, error));
     });
     child.once('exit', (code, signal) => {
       stopForwarding();

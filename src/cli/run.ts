@@ -4,7 +4,7 @@
 import type { Command } from 'commander';
 import { SdmError } from '../errors.js';
 import { ExitCode } from '../exit-codes.js';
-import { CliContext } from './context.js';
+import { CliRun } from './cli-run.js';
 import type { CliDeps, CliIo } from './io.js';
 import { buildProgram } from './program.js';
 import { reportError } from './report.js';
@@ -12,14 +12,18 @@ import { reportError } from './report.js';
 /** Separates sdm's own words from the command after `--`, which sdm connect runs. */
 const PASSTHROUGH_MARK = '--';
 
+/** Flag that makes a command print JSON, and its errors too. */
+const JSON_FLAG = '--json';
+
 /** Runs `sdm` with `argv` (the words after `sdm`) and returns the exit code. */
 export async function runCli(argv: string[], io: CliIo, deps: CliDeps = {}): Promise<number> {
   const mark = argv.indexOf(PASSTHROUGH_MARK);
   const words = mark < 0 ? argv : argv.slice(0, mark);
   const passthrough = mark < 0 ? [] : argv.slice(mark + 1);
+  const json = words.includes(JSON_FLAG);
 
-  const context = new CliContext(io, deps, passthrough);
-  const program = buildProgram(context);
+  const run = new CliRun(io, deps, passthrough);
+  const program = buildProgram(run, { quietErrors: json });
   const path = commandPath(program, words);
   const debug = io.env.SDM_DEBUG === '1';
 
@@ -30,11 +34,29 @@ export async function runCli(argv: string[], io: CliIo, deps: CliDeps = {}): Pro
         hint: 'only sdm connect NAME -- COMMAND ARGS… runs a command',
       });
     }
-    await program.parseAsync(words, { from: 'user' });
-    return context.exitCode;
+    await program.parseAsync(wordsToParse(program, words), { from: 'user' });
+    return run.exitCode();
   } catch (error) {
-    return reportError(error, context.output, path, debug);
+    return reportError(error, await run.output(), { commandPath: path, debug, json });
   }
+}
+
+/**
+ * Returns the words to parse. Commander prints the full help and no error
+ * for `sdm help NOSUCH`, so a help request for an unknown command is
+ * parsed as that command alone, which commander reports as unknown, with
+ * its suggestion of the likely name.
+ */
+function wordsToParse(program: Command, words: string[]): string[] {
+  const [first, target] = words;
+  if (first !== 'help' || target === undefined || target.startsWith('-') || findCommand(program, target) !== undefined) {
+    return words;
+  }
+  return [target];
+}
+
+function findCommand(command: Command, word: string): Command | undefined {
+  return command.commands.find((candidate) => candidate.name() === word || candidate.aliases().includes(word));
 }
 
 /** Finds the command the words name, such as "sdm resource add", by following subcommand names. */
@@ -46,7 +68,7 @@ export function commandPath(program: Command, words: string[]): string {
     if (word.startsWith('-')) {
       continue;
     }
-    const next = command.commands.find((candidate) => candidate.name() === word || candidate.aliases().includes(word));
+    const next = findCommand(command, word);
     if (next === undefined) {
       break;
     }

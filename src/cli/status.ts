@@ -1,7 +1,6 @@
 // `sdm status`: the resources the node lets this user reach, joined with the
 // agent's listeners, so one view shows where each resource can be reached.
 
-import type { Command } from 'commander';
 import { formatHostPort } from '../agent/address.js';
 import { AgentUnreachableError } from '../agent/control-client.js';
 import type { ListenerInfo } from '../agent/control-protocol.js';
@@ -21,16 +20,7 @@ export interface StatusRow {
   tags: Record<string, string>;
 }
 
-export function registerStatus(program: Command, context: CliContext): void {
-  program
-    .command('status')
-    .description('list the resources you may reach, with their local address, connection and health')
-    .option('--json', 'print JSON')
-    .option('--filter <expr>', 'show only matching resources, such as name:prod-*,tags:env=prod')
-    .action((options: { json?: boolean; filter?: string }) => showStatus(context, options));
-}
-
-async function showStatus(context: CliContext, options: { json?: boolean; filter?: string }): Promise<void> {
+export async function showStatus(context: CliContext, options: { json?: boolean; filter?: string }): Promise<void> {
   // The agent and state.json are read while the node's request is in flight.
   // The catch only stops a local failure from counting as unhandled before it
   // is awaited, so a failure of the node is still the one reported.

@@ -98,7 +98,7 @@ describe('listeners', () => {
 
   it('rejects a non-loopback bind address', async () => {
     const error = await connectError(resource('orders-db', null, '10.1.2.3'));
-    expect(error.code).toBe('not_loopback');
+    expect(error.code).toBe('bad_request');
     expect(error.exitCode).toBe(ExitCode.USAGE);
     expect(error.message).toContain('10.1.2.3');
   });

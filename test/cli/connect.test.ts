@@ -1,3 +1,5 @@
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startAgent, type RunningAgent } from '../../src/agent/agent.js';
 import { AgentClient } from '../../src/agent/control-client.js';
@@ -120,6 +122,22 @@ describe('connect', () => {
     expect(seen[0].command).toEqual(['psql', '-c', 'select 1']);
     expect(result.stderr).toContain(`127.0.0.1:${seen[0].port}`);
     expect(await listenerNames()).toEqual([]);
+  });
+
+  it('missing command exits 127', async () => {
+    const result = await harness.run(['connect', 'orders-db', '--', '/nonexistent'], { env, deps: deps() });
+    expect(result.code).toBe(127);
+    expect(result.stderr).toContain('error: cannot run /nonexistent: command not found');
+    expect(result.stderr).toContain('hint: check the command name and PATH');
+    expect(await listenerNames()).toEqual([]);
+  });
+
+  it('non-executable command exits 126', async () => {
+    const file = join(harness.paths.home, 'not-executable.sh');
+    await writeFile(file, '#!/bin/sh\n', { mode: 0o644 });
+    const result = await harness.run(['connect', 'orders-db', '--', file], { env, deps: deps() });
+    expect(result.code).toBe(126);
+    expect(result.stderr).toContain(`error: cannot run ${file}: permission denied`);
   });
 
   it('keeps an earlier connection after a command', async () => {

@@ -83,6 +83,51 @@ describe('usage errors', () => {
   it('connect needs a name or --all', async () => {
     const result = await harness.run(['connect']);
     expect(result.code).toBe(ExitCode.USAGE);
-    expect(result.stderr).toContain('error: no resource named');
+    expect(result.stderr).toContain('error: a resource name or --all is required');
+    expect(result.stderr).toContain('hint: name one or more resources, or pass --all');
+  });
+
+  it('disconnect needs a name or --all', async () => {
+    const result = await harness.run(['disconnect']);
+    expect(result.code).toBe(ExitCode.USAGE);
+    expect(result.stderr).toContain('error: a resource name or --all is required');
+  });
+
+  it('disconnect rejects names with --all', async () => {
+    const result = await harness.run(['disconnect', '--all', 'db1']);
+    expect(result.code).toBe(ExitCode.USAGE);
+    expect(result.stderr).toContain('error: give resource names or --all, not both');
+  });
+
+  it('connect rejects names with --all', async () => {
+    const result = await harness.run(['connect', 'db1', '--all']);
+    expect(result.code).toBe(ExitCode.USAGE);
+    expect(result.stderr).toContain('error: give resource names or --all, not both');
+  });
+
+  it('help for an unknown command', async () => {
+    const result = await harness.run(['help', 'stauts']);
+    expect(result.code).toBe(ExitCode.USAGE);
+    expect(result.stderr).toContain("error: unknown command 'stauts'");
+    expect(result.stderr).toContain('(Did you mean status?)');
+    expect(result.stderr).not.toContain('Usage: sdm');
+  });
+
+  it('help for a known command', async () => {
+    const result = await harness.run(['help', 'status']);
+    expect(result.code).toBe(ExitCode.OK);
+    expect(result.stdout).toContain('Usage: sdm status');
+  });
+
+  it('port override above the node range', async () => {
+    const result = await harness.run(['resource', 'update', 'orders', '--port-override', '70000']);
+    expect(result.code).toBe(ExitCode.USAGE);
+    expect(result.stderr).toContain('expected a port number from 1024 to 64999');
+  });
+
+  it('port override below 1024', async () => {
+    const result = await harness.run(['resource', 'update', 'orders', '--port-override', '80']);
+    expect(result.code).toBe(ExitCode.USAGE);
+    expect(result.stderr).toContain('expected a port number from 1024 to 64999');
   });
 });
