@@ -138,12 +138,13 @@ export class AuditWriter {
     }
   }
 
-  // Drains only as many batches as were queued when it started, so a
-  // steady stream of new records cannot keep one flush from finishing.
   // TODO: the SQLite store writes on the caller's thread, so in the node each
   // batch still runs on the thread that relays bytes (about 10 % of select-only
   // throughput at 4,000 statements/s). A worker thread for the writes would
   // take that off the byte path.
+  //
+  // Drains only as many batches as were queued when it started, so a
+  // steady stream of new records cannot keep one flush from finishing.
   private async drain(): Promise<void> {
     const rounds = Math.ceil(Math.max(this.connections.size, this.queries.length) / this.maxBatch);
 
