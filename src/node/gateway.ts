@@ -9,7 +9,6 @@ import { ExitCode } from '../exit-codes.js';
 import type { Logger } from '../log.js';
 import { AuditWriter, startRetention } from '../store/audit-writer.js';
 import { openSqliteStore } from '../store/sqlite-store.js';
-import { startWorkerLogSink } from '../store/worker-log-sink.js';
 import type { Store } from '../store/types.js';
 import { ADMIN_ALPN, TUNNEL_ALPN } from '../tunnel/hello.js';
 import { nodeServerTlsOptions } from '../tunnel/tls.js';
@@ -75,7 +74,7 @@ export async function runGateway(options: RunOptions): Promise<RunningGateway> {
   const keyPem = await fs.readFile(paths.privateKey, 'utf8');
 
   const store = await openSqliteStore(paths.store);
-  const parts = await assemble(store, paths.store, config, logger);
+  const parts = await assemble(store, config, logger);
   const server = tls.createServer({
     ...nodeServerTlsOptions({ certPem, keyPem, alpnProtocols: [TUNNEL_ALPN, ADMIN_ALPN] }),
     handshakeTimeout: TLS_HANDSHAKE_TIMEOUT_MS,
@@ -122,11 +121,9 @@ export async function runGateway(options: RunOptions): Promise<RunningGateway> {
 
 type Parts = Awaited<ReturnType<typeof assemble>>;
 
-async function assemble(store: Store, storePath: string, config: NodeConfig, logger: Logger) {
+async function assemble(store: Store, config: NodeConfig, logger: Logger) {
   const tokens = await createTokenSource(logger);
-  // Audit batches are written from a worker thread, off the thread that relays bytes.
-  const logSink = await startWorkerLogSink(storePath);
-  const audit = new AuditWriter(logSink ?? store, {
+  const audit = new AuditWriter(store, {
     onError: (error) => logger.error({ err: error.message }, 'audit write failed'),
     onDropped: (count) => logger.warn({ count }, 'audit queue full; query records dropped'),
   });
@@ -160,7 +157,6 @@ async function assemble(store: Store, storePath: string, config: NodeConfig, log
     store,
     tokens,
     audit,
-    logSink,
     health,
     sessions,
     tunnelDeps,
@@ -176,7 +172,6 @@ async function assemble(store: Store, storePath: string, config: NodeConfig, log
       stopRetention();
       await health.stop();
       await audit.close();
-      await logSink?.close();
       tokens.close();
       await store.close();
     },
@@ -219,7 +214,6 @@ async function shutdown(server: tls.Server, admin: http.Server, parts: Parts, co
 
   await parts.health.stop();
   await parts.audit.close();
-  await parts.logSink?.close();
   parts.tokens.close();
   await parts.store.close();
   await closed;
