@@ -139,9 +139,9 @@ export class AuditWriter {
   }
 
   // TODO: the SQLite store writes on the caller's thread, so in the node each
-  // batch still runs on the thread that relays bytes (about 10 % of select-only
-  // throughput at 4,000 statements/s). A worker thread for the writes would
-  // take that off the byte path.
+  // batch runs on the thread that relays bytes. A benchmark on 2 cores put the
+  // audit cost at 10-18 % of select-only throughput. A worker thread for the
+  // writes showed no gain there and cost 15 MiB; retry it on more cores.
   //
   // Drains only as many batches as were queued when it started, so a
   // steady stream of new records cannot keep one flush from finishing.
