@@ -19,7 +19,7 @@ _sdm() {
     subcommand="${COMP_WORDS[2]}"
 
     if [[ ${COMP_CWORD} -eq 1 ]]; then
-        COMPREPLY=($(compgen -W "gateway login logout status connect disconnect listen resource user role logs completion help --version --help" -- "${cur}"))
+        COMPREPLY=($(compgen -W "gateway login logout status connect disconnect listen resource user role logs completion demo help --version --help" -- "${cur}"))
         return
     fi
 

@@ -34,6 +34,8 @@ complete -c sdm -n __fish_use_subcommand -a user -d 'manage users and API tokens
 complete -c sdm -n __fish_use_subcommand -a role -d 'manage roles, grants and members'
 complete -c sdm -n __fish_use_subcommand -a logs -d 'read the audit log'
 complete -c sdm -n __fish_use_subcommand -a completion -d 'print a shell completion script'
+complete -c sdm -n __fish_use_subcommand -a demo -d 'run the whole path on loopback and query through it'
+complete -c sdm -n '__fish_seen_subcommand_from demo' -l once -d 'stop and clean up after the query'
 complete -c sdm -n __fish_use_subcommand -s V -l version -d 'print the version'
 
 complete -c sdm -n '__sdm_group_without_subcommand gateway' -a 'init start'

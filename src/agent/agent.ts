@@ -18,7 +18,7 @@ import { checkSocketPath, ensureHome, PRIVATE_FILE_MODE, type SdmPaths } from '.
 import { ListenerRegistry } from './listener-registry.js';
 import { MAX_RANDOM_PORT_ATTEMPTS, pickRandomPort } from './port-picker.js';
 import type { TunnelTarget } from './session.js';
-import { loadState, saveState, type AgentState } from './state-file.js';
+import { emptyState, loadState, saveState, type AgentState } from './state-file.js';
 import { SdmError } from '../errors.js';
 import { ExitCode } from '../exit-codes.js';
 
@@ -68,7 +68,7 @@ class Agent implements RunningAgent {
   private readonly logger: Logger;
   private readonly registry: ListenerRegistry;
   private readonly credentials: CredentialStore;
-  private state: AgentState = { resources: {} };
+  private state: AgentState = emptyState();
   /** Token from the last connect request, with the node address it was given for. */
   private token: { gateway: string; value: string } | undefined;
   private control: ControlServer | undefined;

@@ -21,7 +21,7 @@ export interface AgentState {
 /** Reads state.json; a missing file is an empty state, and malformed entries are dropped. */
 export async function loadState(paths: SdmPaths): Promise<AgentState> {
   const value = (await readJsonFile(paths.state)) as { resources?: Record<string, unknown> } | undefined;
-  const state: AgentState = { resources: {} };
+  const state = emptyState();
 
   for (const [name, entry] of Object.entries(value?.resources ?? {})) {
     const remembered = checkEntry(name, entry);
@@ -30,6 +30,14 @@ export async function loadState(paths: SdmPaths): Promise<AgentState> {
     }
   }
   return state;
+}
+
+/**
+ * Returns a state whose map has no prototype, so that resource names such as
+ * `__proto__` or `constructor` are plain keys.
+ */
+export function emptyState(): AgentState {
+  return { resources: Object.create(null) as Record<string, RememberedResource> };
 }
 
 export async function saveState(paths: SdmPaths, state: AgentState): Promise<void> {

@@ -28,10 +28,15 @@ export function validateEmail(raw: unknown): string {
   return email;
 }
 
-/** Checks that a role name is 1 to 64 letters, digits, `-`, `_` or `.`. */
+/** Checks that a role name is 1 to 64 letters, digits, `-`, `_` or `.`, and not dots alone. */
 export function validateRoleName(raw: unknown, field = 'role'): string {
-  if (typeof raw !== 'string' || raw.length > MAX_ROLE_NAME_CHARS || !ROLE_NAME_PATTERN.test(raw)) {
-    throw new ValidationError(field, `invalid role name ${quoteValue(raw)}: expected 1 to ${MAX_ROLE_NAME_CHARS} letters, digits, "-", "_" or "."`);
+  // A name of dots alone would be a `.` or `..` segment in the admin API path, which URLs collapse.
+  const onlyDots = typeof raw === 'string' && /^\.+$/.test(raw);
+  if (typeof raw !== 'string' || raw.length > MAX_ROLE_NAME_CHARS || !ROLE_NAME_PATTERN.test(raw) || onlyDots) {
+    throw new ValidationError(
+      field,
+      `invalid role name ${quoteValue(raw)}: expected 1 to ${MAX_ROLE_NAME_CHARS} letters, digits, "-", "_" or ".", not dots alone`,
+    );
   }
   return raw;
 }
