@@ -72,7 +72,7 @@ async function startVariant(options: VariantOptions): Promise<SdmVariant> {
   await setAuditQueries(dataDir, options.auditQueries);
 
   const baseEnv = { ...process.env, [LOOPBACK_ONLY_ENV]: '1', AZURE_POD_IDENTITY_AUTHORITY_HOST: options.emulator.url };
-  const node = await spawnReady<{ port: number; fingerprint: string }>(`${options.label} node`, process.execPath, [path.join(BENCH_DIR, 'node-main.js'), dataDir], { env: baseEnv });
+  const node = await spawnReady<{ port: number; fingerprint: string }>(`${options.label} node`, process.execPath, [...profileFlags(), path.join(BENCH_DIR, 'node-main.js'), dataDir], { env: baseEnv });
   options.track(node.stop);
 
   const target = { host: '127.0.0.1', port: node.ready.port, fingerprint: node.ready.fingerprint };
@@ -81,7 +81,7 @@ async function startVariant(options: VariantOptions): Promise<SdmVariant> {
   const home = path.join(options.dir, 'home');
   await saveConfig(sdmPaths(home), { gateway: { host: target.host, port: target.port }, fingerprint: target.fingerprint });
   const env = { ...baseEnv, SDM_HOME: home, SDM_TOKEN: init.adminToken };
-  const agent = await spawnReady<{ socketPath: string }>(`${options.label} agent`, process.execPath, [path.join(BENCH_DIR, 'agent-main.js')], { env });
+  const agent = await spawnReady<{ socketPath: string }>(`${options.label} agent`, process.execPath, [...profileFlags(), path.join(BENCH_DIR, 'agent-main.js')], { env });
   options.track(agent.stop);
 
   const connected = await new AgentClient(agent.ready.socketPath).connect({
@@ -108,4 +108,13 @@ async function addResource(client: NodeClient, postgres: BenchPostgres, clientId
     tlsMode: 'verify-full',
     caPem: postgres.server.caPem,
   });
+}
+
+/**
+ * Node.js flags for the node and agent processes, from SDM_BENCH_PROFILE_FLAGS
+ * (space-separated), for example `--cpu-prof --cpu-prof-dir=/tmp/prof`. Node.js
+ * refuses --cpu-prof in NODE_OPTIONS, so profiling needs this way in.
+ */
+function profileFlags(): string[] {
+  return (process.env.SDM_BENCH_PROFILE_FLAGS ?? '').split(' ').filter((flag) => flag.length > 0);
 }
