@@ -32,7 +32,7 @@ export interface BackendMessage {
 
 /**
  * Opens TCP to the database server and, unless the TLS mode is `disable`,
- * negotiates TLS the way libpq does: SSLRequest, one byte of answer, then a
+ * negotiates TLS the way libpq does: SSLRequest, a one-byte response, then a
  * handshake verified as the mode says.
  */
 export async function connectUpstream(target: UpstreamTarget, signal: AbortSignal): Promise<net.Socket> {
@@ -103,7 +103,7 @@ function readSslAnswer(socket: net.Socket, target: UpstreamTarget, signal: Abort
       socket.pause();
       const answer = chunk[0];
       if (chunk.length > 1 || (answer !== SSL_ACCEPTED && answer !== SSL_REFUSED)) {
-        reject(protocolError(target, `unexpected answer to SSLRequest (${chunk.length} bytes, first 0x${answer.toString(16)})`));
+        reject(protocolError(target, `unexpected response to SSLRequest (${chunk.length} bytes, first 0x${answer.toString(16)})`));
         return;
       }
       resolve(answer);

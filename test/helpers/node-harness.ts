@@ -18,7 +18,7 @@ import { ADMIN_ALPN } from '../../src/tunnel/hello.js';
 import { connectToNode } from '../../src/tunnel/tls.js';
 import { tempDir } from './postgres.js';
 
-/** Token lifetime short enough that MSAL, which caches until 5 minutes before expiry, asks the emulator every time. */
+/** Token lifetime short enough that MSAL, which caches until 5 minutes before expiry, requests a token from the emulator every time. */
 export const TEST_TOKEN_LIFETIME_SECONDS = 300;
 
 export interface ApiAnswer {
@@ -45,7 +45,7 @@ export interface TestNode {
 }
 
 export interface TestNodeOptions {
-  /** Called with each token the emulator issues, before it answers. */
+  /** Called with each token the emulator issues, before it responds. */
   onIssue?(clientId: string, token: string): Promise<void> | void;
   identities?: string[];
   /** Lifetime of the tokens the emulator issues; TEST_TOKEN_LIFETIME_SECONDS when absent. */
