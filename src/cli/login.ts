@@ -7,6 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { formatHostPort, parseHostPort, type HostPort } from '../agent/address.js';
 import { checkEnvironmentToken, checkTokenCharacters } from '../agent/api-token.js';
 import { loadConfig, saveConfig, type ClientConfig } from '../agent/client-config.js';
+import { checkSocketPath } from '../agent/home.js';
 import { disconnectInState } from '../agent/state-file.js';
 import { SdmError, ValidationError } from '../errors.js';
 import { ExitCode } from '../exit-codes.js';
@@ -131,8 +132,9 @@ export async function logout(context: CliContext): Promise<void> {
   }
 
   await context.credentials().forgetToken(config.gateway);
-  const agent = context.agentClient();
-  if (await agent.isRunning()) {
+  // No agent can run where its socket path would be too long, so only the saved state is left to clear.
+  const agent = socketPathFits(context) ? context.agentClient() : undefined;
+  if (agent !== undefined && (await agent.isRunning())) {
     const { disconnected } = await agent.disconnect({ all: true, forgetToken: true });
     for (const name of disconnected) {
       context.output.note(`disconnected ${name}`);
@@ -144,5 +146,14 @@ export async function logout(context: CliContext): Promise<void> {
   context.output.line(`logged out of ${formatHostPort(config.gateway)}`);
   if (context.io.env.SDM_TOKEN !== undefined && context.io.env.SDM_TOKEN !== '') {
     context.output.warn('SDM_TOKEN is set, and sdm keeps using it until you unset it');
+  }
+}
+
+function socketPathFits(context: CliContext): boolean {
+  try {
+    checkSocketPath(context.paths);
+    return true;
+  } catch {
+    return false;
   }
 }

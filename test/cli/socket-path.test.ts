@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { maxSocketPathBytes } from '../../src/agent/home.js';
+import { saveConfig } from '../../src/agent/client-config.js';
+import { maxSocketPathBytes, sdmPaths } from '../../src/agent/home.js';
 import { ExitCode } from '../../src/exit-codes.js';
 import { createHarness, type Harness } from './cli-harness.js';
 
@@ -43,6 +44,16 @@ describe('socket path limit', () => {
     const result = await harness.run(['listen'], { env: { SDM_HOME: longHome } });
     expect(result.code).toBe(ExitCode.USAGE);
     expect(result.stderr).toContain('set SDM_HOME to a shorter directory');
+  });
+
+  it('logout still succeeds', async () => {
+    await saveConfig(sdmPaths(longHome), { gateway: { host: '127.0.0.1', port: 8443 }, fingerprint: 'AA:'.repeat(31) + 'AA' });
+
+    const result = await harness.run(['logout'], { env: { SDM_HOME: longHome, SDM_KEYRING: 'off' } });
+
+    expect(result.stderr).not.toContain('error:');
+    expect(result.code).toBe(ExitCode.OK);
+    expect(result.stdout).toContain('logged out of 127.0.0.1:8443');
   });
 
   it('limit of each platform', () => {
