@@ -9,6 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { generateSelfSignedCertificate } from '../../src/tunnel/certificates.js';
 import { fingerprintOf } from '../../src/tunnel/fingerprint.js';
 import type { ResourceView } from '../../src/tunnel/admin-api.js';
+import { resourceInput } from '../store/temp-store.js';
 
 export interface RecordedRequest {
   method: string;
@@ -40,23 +41,16 @@ export interface FakeAdminNode {
 export const ADMIN_TOKEN = 'tok-admin-1b2c3d4e5f60718293a4b5c6d7e8f901';
 
 export function resourceView(name: string, overrides: Partial<ResourceView> = {}): ResourceView {
-  return {
+  const input = resourceInput({
     name,
-    type: 'azure-postgres-mi',
     hostname: `${name}.postgres.database.azure.com`,
-    port: 5432,
     database: 'app',
     username: 'app_identity',
     clientId: '00000000-0000-0000-0000-000000000001',
-    restrictDatabase: false,
-    singleServerUsernames: false,
-    portOverride: null,
-    bindIp: '127.0.0.1',
-    tags: {},
-    proxyCluster: null,
-    secretStore: 'built-in',
-    tlsMode: 'verify-full',
-    caPem: null,
+  });
+  return {
+    ...input,
+    type: 'azure-postgres-mi',
     createdAt: '2025-01-01T00:00:00.000Z',
     updatedAt: '2025-01-01T00:00:00.000Z',
     health: { resource: name, state: 'healthy', checkedAt: '2025-01-01T00:00:00.000Z', durationMs: 12, error: null },
