@@ -3,7 +3,7 @@ import { ExitCode, type ExitCodeValue } from './exit-codes.js';
 /**
  * Base of every error sdm raises on purpose. `code` is a stable string that
  * tests and JSON output use; `exitCode` is what the CLI exits with; `hint`
- * says what to do next and is printed after the message.
+ * tells the user what to do next and is printed after the message.
  */
 export class SdmError extends Error {
   readonly code: string;

@@ -28,7 +28,7 @@ export function createLogger(options: { name: string; destination?: NodeJS.Writa
   );
 }
 
-/** A logger that drops everything, for tests and library callers that want silence. */
+/** Creates a logger that drops everything, for tests and library callers that want silence. */
 export function silentLogger(): Logger {
   return pino({ level: 'silent' });
 }

@@ -106,7 +106,7 @@ export class CredentialStore {
         entry.deletePassword();
       } catch (error) {
         // A keyring that cannot be reached has nothing to forget; one that
-        // answers but refuses (a locked keyring) may still hold the token.
+        // responds but rejects the call (a locked keyring) may still hold the token.
         const message = (error as Error).message;
         if (!NO_KEYRING_PATTERN.test(message)) {
           this.options.warn(`could not remove the API token from the OS keyring: ${message}; unlock the keyring and run sdm logout again`);

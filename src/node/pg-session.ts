@@ -15,7 +15,7 @@ import type { SessionRegistry } from './session-registry.js';
 import { openUpstream, type BackendKey, type UpstreamSession } from './upstream-login.js';
 import type { UpstreamTarget } from './upstream-socket.js';
 
-/** Longest statement text kept in one query log record. */
+/** Maximum bytes of statement text kept in one query log record. */
 export const MAX_AUDIT_TEXT_BYTES = 64 * 1024;
 
 const AZURE_HOST_SUFFIX = '.database.azure.com';

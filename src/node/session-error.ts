@@ -2,7 +2,7 @@ import { SdmError } from '../errors.js';
 import { errorResponse } from '../pgwire/backend-messages.js';
 
 /**
- * A failure the PostgreSQL client can be told about. It carries the SQLSTATE
+ * A failure that the PostgreSQL client is informed of. It carries the SQLSTATE
  * the client sees; the message names the resource and the cause and never
  * holds a token. `serverError` holds the raw ErrorResponse of the server when
  * the server itself refused, so the client gets the server's own words.
@@ -17,7 +17,7 @@ export class SessionError extends SdmError {
     this.serverError = options.serverError;
   }
 
-  /** The bytes to send the client: the server's own ErrorResponse, or one built from this error. */
+  /** Returns the bytes to send the client: the server's own ErrorResponse, or one built from this error. */
   toErrorResponse(): Buffer {
     return this.serverError ?? errorResponse({ severity: 'FATAL', code: this.sqlstate, message: this.message });
   }

@@ -53,8 +53,8 @@ export interface UpstreamSession {
 
 /**
  * Connects to the database server and signs in with the token as the
- * password, by whichever method the server asks for: cleartext (what Azure
- * asks for), MD5 or SCRAM-SHA-256. An ErrorResponse from the server becomes
+ * password, by whichever method the server requests: cleartext (what Azure
+ * requests), MD5 or SCRAM-SHA-256. An ErrorResponse from the server becomes
  * a SessionError that carries the server's own message for the client.
  */
 export async function openUpstream(target: UpstreamTarget, login: UpstreamLogin, timeoutMs = UPSTREAM_LOGIN_TIMEOUT_MS): Promise<UpstreamSession> {

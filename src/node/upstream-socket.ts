@@ -33,7 +33,7 @@ export interface BackendMessage {
 /**
  * Opens TCP to the database server and, unless the TLS mode is `disable`,
  * negotiates TLS the way libpq does: SSLRequest, a one-byte response, then a
- * handshake verified as the mode says.
+ * handshake verified as the mode requires.
  */
 export async function connectUpstream(target: UpstreamTarget, signal: AbortSignal): Promise<net.Socket> {
   const tcp = await connectTcp(target, signal);

@@ -1,6 +1,6 @@
 import { completeUtf8Length } from './utf8.js';
 
-/** Longest text kept for one bound value; longer values are cut and marked. */
+/** Maximum bytes kept of one bound value; longer values are cut and marked. */
 export const MAX_PARAMETER_TEXT_BYTES = 1024;
 
 const BINARY_FORMAT = 1;
@@ -38,7 +38,7 @@ export function parseBindParameters(body: Buffer, bodyTruncated: boolean): BindP
   const values: Array<string | null> = [];
   let truncated = bodyTruncated;
   for (let index = 0; index < count; index += 1) {
-    const format = formats.length === 0 ? 0 : formats.length === 1 ? formats[0] : formats[index];
+    const format = formatOf(formats, index);
     const value = readValue(body, reader, format === BINARY_FORMAT);
     if (value === undefined) {
       return { statement, values, truncated: true };
@@ -47,6 +47,17 @@ export function parseBindParameters(body: Buffer, bodyTruncated: boolean): BindP
     values.push(value.text);
   }
   return { statement, values, truncated };
+}
+
+/** Returns a parameter's format code: none listed means text, one applies to all, else one each. */
+function formatOf(formats: number[], index: number): number {
+  if (formats.length === 0) {
+    return 0;
+  }
+  if (formats.length === 1) {
+    return formats[0];
+  }
+  return formats[index];
 }
 
 function readInt16(body: Buffer, reader: { offset: number }): number | undefined {

@@ -1,6 +1,6 @@
 // Records the node keeps, and the interface every store implements. The
-// embedded SQLite store is the default; a PostgreSQL store with the same
-// interface lets several nodes of a proxy cluster share one set of records.
+// embedded SQLite store is the default. A PostgreSQL store with the same
+// interface would let several nodes of a proxy cluster share one set of records.
 
 export const RESOURCE_TYPE = 'azure-postgres-mi';
 
@@ -37,7 +37,7 @@ export interface Resource {
   updatedAt: string;
 }
 
-/** What an admin sends to create a resource; the store fills in the rest. */
+/** Resource fields an admin sends; the store adds the timestamps. */
 export type ResourceInput = Omit<Resource, 'createdAt' | 'updatedAt'>;
 
 export type HealthState = 'healthy' | 'unhealthy';

@@ -1,6 +1,6 @@
 // The node's HTTPS admin API, shared by the node (which serves it) and the
 // CLI (which calls it). Every request carries `Authorization: Bearer TOKEN`.
-// Bodies are JSON. An error answers with a non-2xx status and ApiErrorBody.
+// Bodies are JSON. An error response has a non-2xx status and ApiErrorBody.
 //
 //   GET    /v1/whoami                        -> WhoAmI
 //   GET    /v1/resources                     -> ResourceView[] (only what the caller may reach)

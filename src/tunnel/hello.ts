@@ -1,5 +1,5 @@
 // The tunnel's opening exchange. The agent sends one hello frame, the node
-// answers with one reply frame, and after that the TLS stream carries the
+// replies with one reply frame, and after that the TLS stream carries the
 // PostgreSQL protocol unchanged. A frame is a 4-byte big-endian length
 // followed by that many bytes of UTF-8 JSON.
 

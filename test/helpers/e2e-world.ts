@@ -32,7 +32,7 @@ export interface E2eWorld {
   transcript: string[];
   sdm(args: string[], options?: { input?: string; env?: NodeJS.ProcessEnv }): Promise<SdmRun>;
   addIdentity(): Promise<DatabaseIdentity>;
-  /** Runs `issue` with each token the emulator issues for `clientId`, before it answers. */
+  /** Runs `issue` with each token the emulator issues for `clientId`, before it responds. */
   onToken(clientId: string, issue: (token: string) => Promise<void>): void;
   nodeOutput(): string;
   close(): Promise<void>;
