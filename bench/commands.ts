@@ -1,5 +1,5 @@
 // Wall-clock time of whole `sdm` commands, each run as a user runs it:
-// `node bin/sdm ARGS` in a new process, with the agent already running.
+// `bin/sdm ARGS` in a new process, with the agent already running.
 // `node -e 0` runs in the same rounds as the floor: the start-up and exit
 // of Node itself on the same machine at the same moment.
 
@@ -16,18 +16,19 @@ export const SDM_BIN = path.resolve(path.dirname(fileURLToPath(import.meta.url))
 /** Time one command may take before it is killed. */
 const COMMAND_TIMEOUT_MS = 30_000;
 
-/** One command to time: `node ARGS`, shown as `label`. */
+/** One command to time: `file ARGS`, shown as `label`. */
 export interface TimedCommand {
   label: string;
-  nodeArgs: string[];
+  file: string;
+  args: string[];
 }
 
 /** Node's own start-up and exit, with no script. */
-export const NODE_FLOOR_COMMAND: TimedCommand = { label: 'node -e 0', nodeArgs: ['-e', '0'] };
+export const NODE_FLOOR_COMMAND: TimedCommand = { label: 'node -e 0', file: process.execPath, args: ['-e', '0'] };
 
-/** Returns the `sdm` command with `args`, run through bin/sdm. */
+/** Returns the `sdm` command with `args`, run through the bin/sdm launcher. */
 export function sdmCommand(args: string[]): TimedCommand {
-  return { label: `sdm ${args.join(' ')}`, nodeArgs: [SDM_BIN, ...args] };
+  return { label: `sdm ${args.join(' ')}`, file: SDM_BIN, args };
 }
 
 export interface CommandTiming {
@@ -42,7 +43,7 @@ export interface CommandTiming {
 export async function timeCommands(commands: TimedCommand[], env: NodeJS.ProcessEnv, runs: number): Promise<CommandTiming[]> {
   const missing = await binMissing();
   const times = commands.map(() => [] as number[]);
-  const failures: (string | undefined)[] = commands.map((command) => (command.nodeArgs[0] === SDM_BIN ? missing : undefined));
+  const failures: (string | undefined)[] = commands.map((command) => (command.file === SDM_BIN ? missing : undefined));
 
   for (let round = 0; round < runs; round += 1) {
     for (const [index, command] of commands.entries()) {
@@ -50,7 +51,7 @@ export async function timeCommands(commands: TimedCommand[], env: NodeJS.Process
         continue;
       }
       const started = performance.now();
-      const run = await runToEnd(process.execPath, command.nodeArgs, { env, timeoutMs: COMMAND_TIMEOUT_MS });
+      const run = await runToEnd(command.file, command.args, { env, timeoutMs: COMMAND_TIMEOUT_MS });
       times[index]!.push(performance.now() - started);
       if (run.code !== 0) {
         failures[index] = `exited with ${run.code}: ${run.stderr.trim().split('\n')[0] ?? ''}`;

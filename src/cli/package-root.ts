@@ -34,7 +34,12 @@ export function packageVersion(): string {
   return manifest.version;
 }
 
-/** Path of the `sdm` entry script, which the CLI runs to start the agent in the background. */
+/** Path of the `sdm` entry script, which the CLI runs with Node.js to start the agent in the background. */
 export function binPath(): string {
+  return join(packageRoot(), 'bin', 'sdm.js');
+}
+
+/** Path of the `sdm` launcher that users run, which runs the entry script. */
+export function launcherPath(): string {
   return join(packageRoot(), 'bin', 'sdm');
 }

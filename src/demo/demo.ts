@@ -6,9 +6,10 @@ import path from 'node:path';
 
 import { createLogger } from '../log.js';
 import { startEmulator } from '../emulator/imds-emulator.js';
+import { launcherPath } from '../cli/package-root.js';
 import { LOOPBACK_ONLY_ENV } from '../node/loopback-policy.js';
 import { startEmbeddedPostgres } from './embedded-postgres.js';
-import { runSdm, SDM_BIN, type SdmRun } from './sdm-process.js';
+import { runSdm, type SdmRun } from './sdm-process.js';
 
 export const DEMO_RESOURCE = 'azure-pg-mi-prod';
 export const DEMO_DATABASE = 'appdb';
@@ -126,7 +127,7 @@ async function runSteps(root: string, cleanups: Cleanup[], say: (line?: string) 
   if (!options.once) {
     say('Try it in another terminal:');
     say(`   export SDM_HOME=${home}`);
-    say(`   alias sdm='${process.execPath} ${SDM_BIN}'`);
+    say(`   alias sdm='${launcherPath()}'`);
     say(`   eval "$(sdm connect ${DEMO_RESOURCE} --env)"`);
     say('   psql "$PGDATABASE"');
     say('Press Ctrl-C to stop the demo and remove everything it started.');

@@ -2,6 +2,7 @@ import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { launcherPath } from '../../src/cli/package-root.js';
 import { ExitCode } from '../../src/exit-codes.js';
 import { createHarness, type Harness } from './cli-harness.js';
 
@@ -30,7 +31,7 @@ describe('version', () => {
   });
 
   it('bin prints it without the build', async () => {
-    const { stdout } = await promisify(execFile)(process.execPath, [new URL('../../bin/sdm', import.meta.url).pathname, '--version']);
+    const { stdout } = await promisify(execFile)(launcherPath(), ['--version']);
     expect(stdout).toBe(`${VERSION}\n`);
   });
 });

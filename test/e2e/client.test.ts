@@ -5,7 +5,7 @@ import path from 'node:path';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { SDM_BIN } from '../../src/demo/sdm-process.js';
+import { launcherPath } from '../../src/cli/package-root.js';
 import { canConnect, freePort, startE2eWorld, stopAgent, type DatabaseIdentity, type E2eWorld } from '../helpers/e2e-world.js';
 
 let world: E2eWorld;
@@ -31,7 +31,9 @@ async function addResource(name: string, identity: DatabaseIdentity, extra: stri
 function shell(line: string): { code: number; stdout: string; stderr: string } {
   const bin = path.join(path.dirname(world.home), 'bin');
   fs.mkdirSync(bin, { recursive: true });
-  fs.writeFileSync(path.join(bin, 'sdm'), `#!/bin/sh\nexec "${process.execPath}" "${SDM_BIN}" "$@"\n`, { mode: 0o755 });
+  if (!fs.existsSync(path.join(bin, 'sdm'))) {
+    fs.symlinkSync(launcherPath(), path.join(bin, 'sdm'));
+  }
   const result = spawnSync('bash', ['-c', line], { env: { ...world.env, PATH: `${bin}:${world.env.PATH}` }, encoding: 'utf8', timeout: 60_000 });
   world.transcript.push(`$ ${line}\n${result.stdout}${result.stderr}`);
   return { code: result.status ?? -1, stdout: result.stdout, stderr: result.stderr };
