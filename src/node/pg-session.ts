@@ -316,6 +316,15 @@ function writeRecord(deps: SessionDependencies, record: ConnectionRecord): void 
   deps.audit.connection(record);
 }
 
+let lastMillisecond = -1;
+let lastTime = '';
+
+/** The current time in ISO form. Under load several statements arrive in the same millisecond; they share its text. */
 function now(): string {
-  return new Date().toISOString();
+  const millisecond = Date.now();
+  if (millisecond !== lastMillisecond) {
+    lastMillisecond = millisecond;
+    lastTime = new Date(millisecond).toISOString();
+  }
+  return lastTime;
 }

@@ -1,6 +1,6 @@
 // Connection and query logs of the embedded store.
 
-import type { Database } from 'better-sqlite3';
+import type { Database, Statement } from 'better-sqlite3';
 import { buildLogSql, normalizeTime } from './log-query.js';
 import type { ConnectionRecord, LogQuery, QueryRecord } from './types.js';
 
@@ -37,7 +37,22 @@ interface QueryRow {
 
 /** Writes, lists and prunes log records. Callers wrap writes in a transaction. */
 export class SqliteLogs {
-  constructor(private readonly db: Database) {}
+  // Prepared once: the audit writer calls these for every batch. Parameters
+  // are positional, which binds about twice as fast as named ones.
+  private readonly insertConnection: Statement;
+  private readonly insertQuery: Statement;
+
+  constructor(private readonly db: Database) {
+    this.insertConnection = db.prepare(
+      `INSERT OR REPLACE INTO connection_log (id, started_at, ended_at, user_email, resource, database_name,
+         client_address, outcome, error, bytes_to_server, bytes_to_client)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    );
+    this.insertQuery = db.prepare(
+      `INSERT INTO query_log (time, session_id, user_email, resource, database_name, text, truncated, protocol, parameters)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    );
+  }
 
   /**
    * Writes connection records. A record whose id is already stored replaces
@@ -45,35 +60,36 @@ export class SqliteLogs {
    * row id see the record again in its final state.
    */
   writeConnections(records: ConnectionRecord[]): void {
-    const insert = this.db.prepare(
-      `INSERT OR REPLACE INTO connection_log (id, started_at, ended_at, user_email, resource, database_name,
-         client_address, outcome, error, bytes_to_server, bytes_to_client)
-       VALUES (@id, @startedAt, @endedAt, @user, @resource, @database, @clientAddress, @outcome, @error,
-         @bytesToServer, @bytesToClient)`,
-    );
-
     for (const record of records) {
-      insert.run({
-        ...record,
-        startedAt: normalizeTime(record.startedAt, 'startedAt'),
-        endedAt: record.endedAt === null ? null : normalizeTime(record.endedAt, 'endedAt'),
-      });
+      this.insertConnection.run(
+        record.id,
+        storedTime(record.startedAt, 'startedAt'),
+        record.endedAt === null ? null : storedTime(record.endedAt, 'endedAt'),
+        record.user,
+        record.resource,
+        record.database,
+        record.clientAddress,
+        record.outcome,
+        record.error,
+        record.bytesToServer,
+        record.bytesToClient,
+      );
     }
   }
 
   writeQueries(records: QueryRecord[]): void {
-    const insert = this.db.prepare(
-      `INSERT INTO query_log (time, session_id, user_email, resource, database_name, text, truncated, protocol, parameters)
-       VALUES (@time, @sessionId, @user, @resource, @database, @text, @truncated, @protocol, @parameters)`,
-    );
-
     for (const record of records) {
-      insert.run({
-        ...record,
-        time: normalizeTime(record.time, 'time'),
-        truncated: record.truncated ? 1 : 0,
-        parameters: record.parameters ? JSON.stringify(record.parameters) : null,
-      });
+      this.insertQuery.run(
+        storedTime(record.time, 'time'),
+        record.sessionId,
+        record.user,
+        record.resource,
+        record.database,
+        record.text,
+        record.truncated ? 1 : 0,
+        record.protocol,
+        record.parameters ? JSON.stringify(record.parameters) : null,
+      );
     }
   }
 
@@ -105,6 +121,14 @@ export class SqliteLogs {
       : `SELECT * FROM (SELECT * FROM ${table} ${where} ORDER BY row_id DESC LIMIT ?) ORDER BY row_id ASC`;
     return this.db.prepare(sql).all(...parameters, limit);
   }
+}
+
+/** The UTC form `Date.prototype.toISOString` writes, which the node's own records use. */
+const STORED_TIME = /^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])T([01]\d|2[0-3]):[0-5]\d:[0-5]\d\.\d{3}Z$/;
+
+/** Returns `value` as stored: as it is when already in the stored form, otherwise through normalizeTime. */
+function storedTime(value: string, field: string): string {
+  return STORED_TIME.test(value) ? value : normalizeTime(value, field);
 }
 
 function rowToConnection(row: ConnectionRow): Logged<ConnectionRecord> {
