@@ -31,9 +31,9 @@ function pair(client: net.Socket, upstream: net.Socket): void {
 }
 
 function startFront(targetPort: number, caFile: string): net.Server {
-  const ca = readFileSync(caFile, 'utf8');
+  const secureContext = tls.createSecureContext({ ca: readFileSync(caFile, 'utf8'), minVersion: RELAY_TLS_MIN_VERSION });
   return net.createServer((client) => {
-    const upstream = tls.connect({ host: RELAY_HOST, port: targetPort, ca, servername: 'localhost', minVersion: RELAY_TLS_MIN_VERSION });
+    const upstream = tls.connect({ host: RELAY_HOST, port: targetPort, secureContext, servername: 'localhost' });
     pair(client, upstream);
   });
 }

@@ -10,7 +10,7 @@ import type { Logger } from 'pino';
 import type { ConnectToNodeOptions } from '../tunnel/tls.js';
 import { formatHostPort } from './address.js';
 import { assertLoopback, ListenerError } from './bind-listener.js';
-import { NotLoggedInError, requireConfig } from './client-config.js';
+import { NotLoggedInError, WatchedConfig } from './client-config.js';
 import type { ConnectRequest, ControlRequest, DisconnectRequest, ListenerInfo } from './control-protocol.js';
 import { listenControlSocket, type ControlServer } from './control-server.js';
 import { CredentialStore, type KeyringOpener } from './credential-store.js';
@@ -68,6 +68,7 @@ class Agent implements RunningAgent {
   private readonly logger: Logger;
   private readonly registry: ListenerRegistry;
   private readonly credentials: CredentialStore;
+  private readonly config: WatchedConfig;
   private state: AgentState = emptyState();
   /** Token from the last connect request, with the node address it was given for. */
   private token: { gateway: string; value: string } | undefined;
@@ -81,6 +82,7 @@ class Agent implements RunningAgent {
     this.logger = options.logger;
     this.socketPath = options.paths.socket;
     this.closed = new Promise((resolve) => (this.markClosed = resolve));
+    this.config = new WatchedConfig(options.paths);
     this.credentials = new CredentialStore({ paths: options.paths, env: options.env, keyring: options.keyring, warn: () => undefined });
     this.registry = new ListenerRegistry(
       {
@@ -152,7 +154,7 @@ class Agent implements RunningAgent {
     const { name, bindIp, portOverride, database } = request.resource;
     assertLoopback(name, bindIp);
     if (request.token !== undefined && request.token.length > 0) {
-      const config = await requireConfig(this.options.paths);
+      const config = await this.config.require();
       this.token = { gateway: formatHostPort(config.gateway), value: request.token };
     }
 
@@ -237,7 +239,7 @@ class Agent implements RunningAgent {
   }
 
   private async resolveTarget(): Promise<TunnelTarget> {
-    const config = await requireConfig(this.options.paths);
+    const config = await this.config.require();
     const remembered = this.token?.gateway === formatHostPort(config.gateway) ? this.token.value : undefined;
     const token = remembered ?? (await this.credentials.getToken(config.gateway))?.token;
     if (token === undefined) {

@@ -1,6 +1,8 @@
 // config.json in SDM_HOME: which node the client talks to and how it trusts
 // that node's certificate. `sdm login` writes it; the CLI and the agent read it.
 
+import { stat } from 'node:fs/promises';
+
 import { ensureHome, PRIVATE_FILE_MODE, type SdmPaths } from './home.js';
 import { readJsonFile, writeJsonFile } from './json-file.js';
 import { type HostPort } from './address.js';
@@ -41,6 +43,37 @@ export async function requireConfig(paths: SdmPaths): Promise<ClientConfig> {
     throw new NotLoggedInError();
   }
   return config;
+}
+
+/**
+ * config.json for the agent, which needs it for every new tunnel. The file
+ * is parsed again only when it changed: `saveConfig` replaces it by rename,
+ * so a new inode, size or modification time shows every change.
+ */
+export class WatchedConfig {
+  private cached?: { stamp: string; config: ClientConfig };
+
+  constructor(private readonly paths: SdmPaths) {}
+
+  /** Returns the current config, or raises NotLoggedInError when there is none. */
+  async require(): Promise<ClientConfig> {
+    const stats = await stat(this.paths.config).catch((error: NodeJS.ErrnoException) => {
+      if (error.code === 'ENOENT') {
+        return undefined;
+      }
+      throw error;
+    });
+    if (stats === undefined) {
+      this.cached = undefined;
+      throw new NotLoggedInError();
+    }
+
+    const stamp = `${stats.ino}:${stats.size}:${stats.mtimeMs}`;
+    if (this.cached?.stamp !== stamp) {
+      this.cached = { stamp, config: await requireConfig(this.paths) };
+    }
+    return this.cached.config;
+  }
 }
 
 export async function saveConfig(paths: SdmPaths, config: ClientConfig): Promise<void> {

@@ -2,6 +2,7 @@ import net from 'node:net';
 import tls from 'node:tls';
 
 import { BackendFramer } from '../pgwire/backend-framer.js';
+import { clientSecureContext } from '../tunnel/client-context.js';
 import { SessionError } from './session-error.js';
 import { guardedLookup } from './loopback-policy.js';
 import type { TlsMode } from '../store/types.js';
@@ -14,7 +15,6 @@ export const KEEPALIVE_INITIAL_DELAY_MS = 30_000;
 const SSL_REQUEST = Buffer.from([0, 0, 0, 8, 0x04, 0xd2, 0x16, 0x2f]);
 const SSL_ACCEPTED = 0x53; // 'S'
 const SSL_REFUSED = 0x4e; // 'N'
-const TLS_MIN_VERSION = 'TLSv1.2';
 
 export interface UpstreamTarget {
   resourceName: string;
@@ -135,8 +135,7 @@ function startTls(tcp: net.Socket, target: UpstreamTarget, signal: AbortSignal):
     const secure = tls.connect({
       socket: tcp,
       servername: net.isIP(target.hostname) ? undefined : target.hostname,
-      ca: target.caPem ?? undefined,
-      minVersion: TLS_MIN_VERSION,
+      secureContext: clientSecureContext(target.caPem ?? undefined),
       rejectUnauthorized: target.tlsMode !== 'require',
       checkServerIdentity: target.tlsMode === 'verify-full' ? tls.checkServerIdentity : () => undefined,
     });

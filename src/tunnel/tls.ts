@@ -7,13 +7,13 @@ import { isIP } from 'node:net';
 import tls from 'node:tls';
 import { ValidationError } from '../errors.js';
 import { fingerprintOfDer, normalizeFingerprint } from './fingerprint.js';
+import { clientSecureContext, TLS_MIN_VERSION } from './client-context.js';
 import { formatAddress, NodeUnreachableError, TrustError, type UnreachableReason } from './tls-errors.js';
 
 export { formatAddress, NodeUnreachableError, TrustError } from './tls-errors.js';
 export type { TrustErrorCode, UnreachableReason } from './tls-errors.js';
 
-/** Oldest TLS version either side accepts. Node negotiates TLS 1.3 when both sides support it. */
-export const TLS_MIN_VERSION = 'TLSv1.2';
+export { TLS_MIN_VERSION } from './client-context.js';
 
 /** Time allowed for the TCP connection and the TLS handshake together. */
 export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
@@ -84,8 +84,7 @@ export async function connectToNode(options: ConnectToNodeOptions): Promise<tls.
     ...target,
     servername: serverNameFor(options.host),
     ALPNProtocols: [options.alpn],
-    minVersion: TLS_MIN_VERSION,
-    ca: options.caPem,
+    secureContext: clientSecureContext(options.caPem),
     rejectUnauthorized: options.caPem !== undefined,
   });
   socket.setKeepAlive(true, KEEPALIVE_INITIAL_DELAY_MS);
