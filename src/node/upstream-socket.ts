@@ -135,7 +135,7 @@ function startTls(tcp: net.Socket, target: UpstreamTarget, signal: AbortSignal):
     const secure = tls.connect({
       socket: tcp,
       servername: net.isIP(target.hostname) ? undefined : target.hostname,
-      secureContext: clientSecureContext(target.caPem ?? undefined),
+      secureContext: clientSecureContext(target.caPem ? { caPem: target.caPem } : 'public CAs'),
       rejectUnauthorized: target.tlsMode !== 'require',
       checkServerIdentity: target.tlsMode === 'verify-full' ? tls.checkServerIdentity : () => undefined,
     });

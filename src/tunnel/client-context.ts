@@ -11,23 +11,42 @@ export const TLS_MIN_VERSION = 'TLSv1.2';
 /** Distinct CA sets kept: a node needs one per resource CA in use, an agent one per node. */
 const MAX_CONTEXTS = 64;
 
+/**
+ * The trust of a client context: the CA certificates in a PEM text, Node's
+ * bundled store of public CAs, or no CA at all, for a caller that checks a
+ * pinned fingerprint itself. Building the bundled store costs about 25 ms
+ * the first time in a process, which a command that only talks to a pinned
+ * node should not pay.
+ */
+export type ClientTrust = { caPem: string } | 'public CAs' | 'pinned only';
+
 const contexts = new Map<string, tls.SecureContext>();
 
 /**
- * Returns the shared client context that trusts `caPem`, or Node's default
- * CA store when it is undefined. Pass it as `secureContext` to tls.connect;
- * the verification options (rejectUnauthorized, checkServerIdentity,
- * servername) stay per connection.
+ * Returns the shared client context for `trust`. Pass it as `secureContext`
+ * to tls.connect; the verification options (rejectUnauthorized,
+ * checkServerIdentity, servername) stay per connection.
  */
-export function clientSecureContext(caPem: string | undefined): tls.SecureContext {
-  const key = caPem ?? '';
+export function clientSecureContext(trust: ClientTrust): tls.SecureContext {
+  const key = typeof trust === 'string' ? trust : `PEM ${trust.caPem}`;
   let context = contexts.get(key);
   if (context === undefined) {
-    context = tls.createSecureContext({ ca: caPem, minVersion: TLS_MIN_VERSION });
+    context = tls.createSecureContext({ ca: trustedCertificates(trust), minVersion: TLS_MIN_VERSION });
     if (contexts.size >= MAX_CONTEXTS) {
       contexts.delete(contexts.keys().next().value!);
     }
     contexts.set(key, context);
   }
   return context;
+}
+
+/** The `ca` option for `trust`: undefined makes Node load its bundled store, an empty list trusts nothing. */
+function trustedCertificates(trust: ClientTrust): string | string[] | undefined {
+  if (trust === 'public CAs') {
+    return undefined;
+  }
+  if (trust === 'pinned only') {
+    return [];
+  }
+  return trust.caPem;
 }

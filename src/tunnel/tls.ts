@@ -84,7 +84,7 @@ export async function connectToNode(options: ConnectToNodeOptions): Promise<tls.
     ...target,
     servername: serverNameFor(options.host),
     ALPNProtocols: [options.alpn],
-    secureContext: clientSecureContext(options.caPem),
+    secureContext: clientSecureContext(options.caPem === undefined ? 'pinned only' : { caPem: options.caPem }),
     rejectUnauthorized: options.caPem !== undefined,
   });
   socket.setKeepAlive(true, KEEPALIVE_INITIAL_DELAY_MS);
@@ -112,7 +112,7 @@ export async function connectToNode(options: ConnectToNodeOptions): Promise<tls.
  */
 export async function fetchNodeFingerprint(host: string, port: number, timeoutMs: number = DEFAULT_CONNECT_TIMEOUT_MS): Promise<string> {
   const target = { host, port };
-  const socket = tls.connect({ ...target, servername: serverNameFor(host), minVersion: TLS_MIN_VERSION, rejectUnauthorized: false });
+  const socket = tls.connect({ ...target, servername: serverNameFor(host), secureContext: clientSecureContext('pinned only'), rejectUnauthorized: false });
 
   try {
     await waitForHandshake(socket, target, timeoutMs);
