@@ -17,7 +17,7 @@ const MIB = 1024 * 1024;
 
 export const FULL_OPTIONS: BenchOptions = {
   quick: false,
-  rounds: 3,
+  rounds: 5,
   pgbenchSeconds: 5,
   copyBytes: 200 * MIB,
   valueBytes: 40 * MIB,

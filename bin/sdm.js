@@ -12,5 +12,5 @@ if (args.length === 1 && (args[0] === '--version' || args[0] === '-V')) {
   const manifest = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
   process.stdout.write(`${manifest.version}\n`);
 } else {
-  await import('../dist/src/cli/main.js');
+  await import('../dist/bundle/main.js');
 }

@@ -1,8 +1,10 @@
 // Storage of the API token on the user's machine. The OS keyring comes
 // first (service "sdm", account HOST:PORT of the node). When no keyring
 // service works, the token goes to SDM_HOME/credentials with mode 0600 and
-// a warning is printed once, at the time it is stored. SDM_TOKEN overrides both,
+// a warning is printed once: when the file is created. SDM_TOKEN overrides both,
 // for CI jobs that hold the token in their own secret store.
+
+import { access } from 'node:fs/promises';
 
 import { checkEnvironmentToken } from './api-token.js';
 import { ensureHome, PRIVATE_FILE_MODE, type SdmPaths } from './home.js';
@@ -88,12 +90,18 @@ export class CredentialStore {
       return 'keyring';
     }
 
+    const fileExisted = await access(this.options.paths.credentials).then(
+      () => true,
+      () => false,
+    );
     const file = await this.readFile();
     file[account] = token;
     await this.writeFile(file);
-    this.options.warn(
-      `no OS keyring is available (${keyringError}); stored the API token in ${this.options.paths.credentials} (mode 0600) instead`,
-    );
+    if (!fileExisted) {
+      this.options.warn(
+        `no OS keyring is available (${keyringError}); stored the API token in ${this.options.paths.credentials} (mode 0600) instead, as sdm will from now on`,
+      );
+    }
     return 'file';
   }
 

@@ -6,6 +6,8 @@
 // usage error loads no client, agent or node code.
 
 import { Command } from 'commander';
+import { SdmError } from '../errors.js';
+import { ExitCode } from '../exit-codes.js';
 import type { CliRun } from './cli-run.js';
 import { defineCompletion } from './commands/completion.js';
 import { defineConnect } from './commands/connect.js';
@@ -58,5 +60,36 @@ export function buildProgram(run: CliRun, options: ProgramOptions = {}): Command
   defineLogs(program, run);
   defineCompletion(program, run);
   defineDemo(program, run);
+  program.hook('preAction', (_program, action) => rejectOptionsAsValues(action));
   return program;
+}
+
+/**
+ * Commander gives an option that takes a value the next word even when that
+ * word is another option, so `sdm status --filter --json` would filter by
+ * "--json". A value that is the name of an option is refused instead.
+ */
+function rejectOptionsAsValues(command: Command): void {
+  const names = new Set<string>(['--help', '-h', '--json']);
+  for (let current: Command | null = command; current !== null; current = current.parent) {
+    for (const option of current.options) {
+      for (const name of [option.long, option.short]) {
+        if (name !== undefined) {
+          names.add(name);
+        }
+      }
+    }
+  }
+
+  for (const option of command.options) {
+    const value: unknown = command.getOptionValue(option.attributeName());
+    const values = Array.isArray(value) ? value : [value];
+    const optionName = values.find((word) => typeof word === 'string' && names.has(word));
+    if (option.required && optionName !== undefined) {
+      throw new SdmError('usage', `option ${option.long ?? option.short} needs a value, and the word after it is the option ${String(optionName)}`, {
+        exitCode: ExitCode.USAGE,
+        hint: `put a value after ${option.long ?? option.short}, for example ${option.flags}`,
+      });
+    }
+  }
 }

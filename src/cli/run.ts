@@ -42,17 +42,22 @@ export async function runCli(argv: string[], io: CliIo, deps: CliDeps = {}): Pro
 }
 
 /**
- * Returns the words to parse. Commander prints the full help and no error
- * for `sdm help NOSUCH`, so a help request for an unknown command is
- * parsed as that command alone, which commander reports as unknown, with
+ * Returns the words to parse. Commander's help command takes one word, so
+ * `sdm help resource add` would print the help of `resource`; it is parsed
+ * as `sdm resource add --help` instead. Commander prints the full help and
+ * no error for `sdm help NOSUCH`, so a help request for an unknown command
+ * is parsed as that command alone, which commander reports as unknown, with
  * its suggestion of the likely name.
  */
 function wordsToParse(program: Command, words: string[]): string[] {
-  const [first, target] = words;
-  if (first !== 'help' || target === undefined || target.startsWith('-') || findCommand(program, target) !== undefined) {
+  const [first, target, ...rest] = words;
+  if (first !== 'help' || target === undefined || target.startsWith('-')) {
     return words;
   }
-  return [target];
+  if (findCommand(program, target) === undefined) {
+    return [target];
+  }
+  return rest.length === 0 ? words : [target, ...rest, '--help'];
 }
 
 function findCommand(command: Command, word: string): Command | undefined {

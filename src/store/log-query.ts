@@ -27,13 +27,18 @@ export function buildLogSql(query: LogQuery, timeColumn: string): LogSql {
   const conditions: string[] = [];
   const parameters: unknown[] = [];
 
-  if (query.since !== undefined) {
-    conditions.push(`${timeColumn} >= ?`);
-    parameters.push(normalizeTime(query.since, 'since'));
+  const since = query.since === undefined ? undefined : normalizeTime(query.since, 'since');
+  const until = query.until === undefined ? undefined : normalizeTime(query.until, 'until');
+  if (since !== undefined && until !== undefined && since > until) {
+    throw new ValidationError('until', `until ${until} is before since ${since}, so no record could match; expected since at or before until`);
   }
-  if (query.until !== undefined) {
+  if (since !== undefined) {
+    conditions.push(`${timeColumn} >= ?`);
+    parameters.push(since);
+  }
+  if (until !== undefined) {
     conditions.push(`${timeColumn} < ?`);
-    parameters.push(normalizeTime(query.until, 'until'));
+    parameters.push(until);
   }
   if (query.resource !== undefined) {
     conditions.push('resource = ?');

@@ -64,6 +64,11 @@ export const RESOURCE_INPUT_FIELDS = [
 export function validateResourceInput(raw: unknown, options: ResourceValidationOptions): ResourceInput {
   const input = checkFields(raw);
   const secretStore = checkSecretStore(input.secretStore, options.configuredSecretStores);
+  const tlsMode = withDefault(input.tlsMode, DEFAULT_TLS_MODE, checkTlsMode);
+  const caPem = withDefault(input.caPem, null, checkCaPem);
+  if (tlsMode === 'disable' && caPem !== null) {
+    throw new ValidationError('caPem', 'a CA certificate is set, but tlsMode disable opens no TLS connection to check it with: expected no caPem with tlsMode disable (sdm resource update --no-ca-file)');
+  }
 
   return {
     type: checkType(input.type),
@@ -80,8 +85,8 @@ export function validateResourceInput(raw: unknown, options: ResourceValidationO
     tags: withDefault(input.tags, {}, (value) => parseTags(value)),
     proxyCluster: withDefault(input.proxyCluster, null, checkClusterName),
     secretStore,
-    tlsMode: withDefault(input.tlsMode, DEFAULT_TLS_MODE, checkTlsMode),
-    caPem: withDefault(input.caPem, null, checkCaPem),
+    tlsMode,
+    caPem,
   };
 }
 

@@ -1,6 +1,7 @@
 // Connection and query logs of the embedded store.
 
-import type { Database, Statement } from 'better-sqlite3';
+import type { Statement } from 'better-sqlite3';
+import type { StatementSource } from './statement-cache.js';
 import { buildLogSql, normalizeTime } from './log-query.js';
 import type { ConnectionRecord, LogQuery, QueryRecord } from './types.js';
 
@@ -42,7 +43,7 @@ export class SqliteLogs {
   private readonly insertConnection: Statement;
   private readonly insertQuery: Statement;
 
-  constructor(private readonly db: Database) {
+  constructor(private readonly db: StatementSource) {
     this.insertConnection = db.prepare(
       `INSERT OR REPLACE INTO connection_log (id, started_at, ended_at, user_email, resource, database_name,
          client_address, outcome, error, bytes_to_server, bytes_to_client)

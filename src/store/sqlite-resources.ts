@@ -1,6 +1,6 @@
 // Resource and resource-health records of the embedded store.
 
-import type { Database } from 'better-sqlite3';
+import type { StatementSource } from './statement-cache.js';
 import { StoreError } from './store-error.js';
 import type { Resource, ResourceHealth, ResourceInput, TlsMode } from './types.js';
 import { RESOURCE_TYPE } from './types.js';
@@ -42,7 +42,7 @@ const COLUMNS_SQL = `name = @name, type = @type, hostname = @hostname, port = @p
 /** Reads and changes resources and their health. Callers wrap changes in a transaction. */
 export class SqliteResources {
   constructor(
-    private readonly db: Database,
+    private readonly db: StatementSource,
     private readonly now: () => string,
   ) {}
 

@@ -1,7 +1,7 @@
 // Roles of the embedded store: each grants resources by name or by tag,
 // and has users as members.
 
-import type { Database } from 'better-sqlite3';
+import type { StatementSource } from './statement-cache.js';
 import { ValidationError } from '../errors.js';
 import { validateRoleName } from './account-validation.js';
 import type { SqliteResources } from './sqlite-resources.js';
@@ -21,7 +21,7 @@ type GrantTarget = { kind: 'resource'; resourceId: number } | { kind: 'tag'; key
 /** Reads and changes roles, their grants and members. Callers wrap changes in a transaction. */
 export class SqliteRoles {
   constructor(
-    private readonly db: Database,
+    private readonly db: StatementSource,
     private readonly now: () => string,
     private readonly resources: SqliteResources,
     private readonly users: SqliteUsers,

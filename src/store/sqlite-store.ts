@@ -7,6 +7,7 @@ import { chmodSync, closeSync, existsSync, openSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { applyMigrations } from './migrations.js';
 import { SqliteLogs } from './sqlite-logs.js';
+import { StatementCache } from './statement-cache.js';
 import { SqliteResources } from './sqlite-resources.js';
 import { SqliteRoles, type GrantInput } from './sqlite-roles.js';
 import { SqliteUsers } from './sqlite-users.js';
@@ -76,10 +77,11 @@ class SqliteStore implements Store {
     private readonly db: Database.Database,
     now: () => string,
   ) {
-    this.resources = new SqliteResources(db, now);
-    this.users = new SqliteUsers(db, now);
-    this.roles = new SqliteRoles(db, now, this.resources, this.users);
-    this.logs = new SqliteLogs(db);
+    const statements = new StatementCache(db);
+    this.resources = new SqliteResources(statements, now);
+    this.users = new SqliteUsers(statements, now);
+    this.roles = new SqliteRoles(statements, now, this.resources, this.users);
+    this.logs = new SqliteLogs(statements);
   }
 
   async getResource(name: string): Promise<Resource | undefined> {

@@ -1,7 +1,7 @@
 // User records of the embedded store. Emails compare case-insensitively.
 // A user's API token is kept only as its SHA-256 hash.
 
-import type { Database } from 'better-sqlite3';
+import type { StatementSource } from './statement-cache.js';
 import { validateEmail } from './account-validation.js';
 import { StoreError } from './store-error.js';
 import { checkTokenHash, TOKEN_HASH_PATTERN } from './token-hash.js';
@@ -17,7 +17,7 @@ interface UserRow {
 /** Reads and changes users. Callers wrap changes in a transaction. */
 export class SqliteUsers {
   constructor(
-    private readonly db: Database,
+    private readonly db: StatementSource,
     private readonly now: () => string,
   ) {}
 

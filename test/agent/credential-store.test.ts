@@ -59,6 +59,10 @@ describe('credential store', () => {
     expect(warnings[0]).toContain('no secret service');
     expect(warnings[0]).toContain(home.paths.credentials);
     expect(warnings[0]).not.toContain(TOKEN);
+
+    await store(failingKeyring()).saveToken(GATEWAY, TOKEN);
+    await store(failingKeyring()).saveToken({ host: '127.0.0.2', port: 8443 }, TOKEN);
+    expect(warnings).toHaveLength(1);
   });
 
   it('reads the token back from the file', async () => {

@@ -100,6 +100,13 @@ describe('status', () => {
     expect(names).toEqual(['orders-prod']);
   });
 
+  it('refuses an option where the filter should be', async () => {
+    const result = await harness.run(['status', '--filter', '--json'], { env });
+    expect(result.code).toBe(ExitCode.USAGE);
+    expect(result.stdout).toBe('');
+    expect(JSON.parse(result.stderr)).toMatchObject({ error: { code: 'usage', message: expect.stringContaining('--filter needs a value') } });
+  });
+
   it('rejects a malformed filter', async () => {
     const result = await harness.run(['status', '--filter', 'colour:red'], { env });
     expect(result.code).toBe(ExitCode.USAGE);

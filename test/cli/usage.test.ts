@@ -119,6 +119,12 @@ describe('usage errors', () => {
     expect(result.stdout).toContain('Usage: sdm status');
   });
 
+  it('help for a subcommand', async () => {
+    const result = await harness.run(['help', 'resource', 'add']);
+    expect(result.code).toBe(ExitCode.OK);
+    expect(result.stdout).toContain('Usage: sdm resource add');
+  });
+
   it('port override above the node range', async () => {
     const result = await harness.run(['resource', 'update', 'orders', '--port-override', '70000']);
     expect(result.code).toBe(ExitCode.USAGE);

@@ -120,6 +120,10 @@ describe('log queries', () => {
     expect(await texts({ since: '2025-03-01T11:00:00+01:00', until: '2025-03-01T13:00:00+01:00' })).toEqual(['select 2', 'select 3']);
   });
 
+  it('since after until is refused, naming both', async () => {
+    await expect(texts({ since: '2025-03-01T13:00:00Z', until: '2025-03-01T11:00:00Z' })).rejects.toThrow(/until 2025-03-01T11:00:00.000Z is before since 2025-03-01T13:00:00.000Z/);
+  });
+
   it('by resource', async () => {
     expect(await texts({ resource: 'billing' })).toEqual(['select 2']);
   });

@@ -152,6 +152,7 @@ const CASES: Array<[string, Record<string, unknown>, string, string]> = [
   ['secret path dot segment', { ...MINIMAL, secretStore: 'vault', username: 'a/../b?key=c', clientId: 'a/b?key=c' }, 'username', 'invalid username "a/../b?key=c"'],
   ['tlsMode unknown', { ...MINIMAL, tlsMode: 'prefer' }, 'tlsMode', 'invalid tlsMode "prefer": expected one of verify-full, verify-ca, require, disable'],
   ['caPem without certificate', { ...MINIMAL, caPem: 'hello' }, 'caPem', 'expected null or PEM text with at least one -----BEGIN CERTIFICATE----- block'],
+  ['caPem with tlsMode disable', { ...MINIMAL, tlsMode: 'disable', caPem: CA_PEM }, 'caPem', 'tlsMode disable opens no TLS connection'],
   ['caPem broken certificate', { ...MINIMAL, caPem: '-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n' }, 'caPem', 'certificate 1 of 1 could not be parsed'],
 ];
 

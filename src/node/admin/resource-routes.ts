@@ -89,5 +89,5 @@ async function withHealth(resource: Resource, deps: AdminDependencies): Promise<
 }
 
 function notFound(name: string): ApiError {
-  return new ApiError(404, 'not_found', `resource "${name}" not found; run \`sdm resource list\` to see the resources you may reach`);
+  return new ApiError(404, 'not_found', `resource "${name}" not found`);
 }

@@ -52,7 +52,7 @@ async function deleteUser({ user, params, deps }: RouteContext): Promise<{ delet
     throw new ApiError(400, 'invalid_value', `you cannot delete your own user ${user.email}; ask another admin`, 'email');
   }
   if (!(await deps.store.deleteUser(params[0]))) {
-    throw new ApiError(404, 'not_found', `user "${params[0]}" not found; run \`sdm user list\``);
+    throw new ApiError(404, 'not_found', `user "${params[0]}" not found`);
   }
   await deps.enforceAccess();
   deps.logger.info({ user: params[0] }, 'user deleted');
@@ -62,7 +62,7 @@ async function deleteUser({ user, params, deps }: RouteContext): Promise<{ delet
 async function rotateToken({ params, deps }: RouteContext): Promise<{ token: string }> {
   const token = generateApiToken();
   if (!(await deps.store.setUserTokenHash(params[0], hashApiToken(token)))) {
-    throw new ApiError(404, 'not_found', `user "${params[0]}" not found; run \`sdm user list\``);
+    throw new ApiError(404, 'not_found', `user "${params[0]}" not found`);
   }
   deps.logger.info({ user: params[0] }, 'API token rotated');
   return { token };
@@ -137,7 +137,7 @@ async function grantTarget(body: unknown, deps: RouteContext['deps'], mustExist:
   }
   const resource = fields.resource as string;
   if (mustExist && !(await deps.store.getResource(resource))) {
-    throw new ApiError(404, 'not_found', `resource "${resource}" not found; run \`sdm resource list\``);
+    throw new ApiError(404, 'not_found', `resource "${resource}" not found`);
   }
   return { resource };
 }
@@ -151,7 +151,7 @@ async function requireRole(name: string, deps: RouteContext['deps']): Promise<Ro
 }
 
 function roleNotFound(name: string): ApiError {
-  return new ApiError(404, 'not_found', `role "${name}" not found; run \`sdm role list\``);
+  return new ApiError(404, 'not_found', `role "${name}" not found`);
 }
 
 function describeGrant(target: { resource?: string; tag?: string }): string {
