@@ -11,7 +11,16 @@ import type { ConnectToNodeOptions } from '../tunnel/tls.js';
 import { formatHostPort } from './address.js';
 import { assertLoopback, ListenerError } from './bind-listener.js';
 import { NotLoggedInError, WatchedConfig } from './client-config.js';
-import type { ConnectRequest, ControlRequest, DisconnectRequest, ListenerInfo } from './control-protocol.js';
+import {
+  MAX_CONTROL_LINE_BYTES,
+  NODE_GET_DECLINED,
+  type ConnectRequest,
+  type ControlRequest,
+  type DisconnectRequest,
+  type ListenerInfo,
+  type NodeGetRequest,
+  type NodeGetResult,
+} from './control-protocol.js';
 import { listenControlSocket, type ControlServer } from './control-server.js';
 import { CredentialStore, type KeyringOpener } from './credential-store.js';
 import { checkSocketPath, ensureHome, PRIVATE_FILE_MODE, type SdmPaths } from './home.js';
@@ -50,6 +59,9 @@ export interface RunningAgent {
  * NOTE: an internal V8 flag. Unlike --max-semi-space-size, it applies at run time.
  */
 const YOUNG_GENERATION_FLAG = '--semi-space-growth-factor=1';
+
+/** Room left in a control line for the response envelope around a node-get result. */
+const CONTROL_LINE_SLACK_BYTES = 1024;
 
 /** Starts the agent: restores remembered listeners, then serves the control socket. */
 export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
@@ -100,7 +112,12 @@ class Agent implements RunningAgent {
     this.state = await loadState(this.options.paths);
     let release = (): void => undefined;
     this.queue = new Promise<void>((resolve) => (release = resolve));
-    this.control = await listenControlSocket(this.socketPath, (request) => this.serialize(() => this.handle(request)), this.logger);
+    // A node-get changes nothing the queue protects, and may wait on the network.
+    this.control = await listenControlSocket(
+      this.socketPath,
+      (request) => (request.op === 'node-get' ? this.nodeGet(request) : this.serialize(() => this.handle(request))),
+      this.logger,
+    );
 
     try {
       await writeFile(this.options.paths.pid, `${process.pid}\n`, { mode: PRIVATE_FILE_MODE });
@@ -144,10 +161,25 @@ class Agent implements RunningAgent {
         return { listener: await this.connect(request) };
       case 'disconnect':
         return { disconnected: await this.disconnect(request) };
+      case 'node-get':
+        return this.nodeGet(request);
       case 'shutdown':
         setImmediate(() => void this.close());
         return {};
     }
+  }
+
+  /** Sends a GET to the node with the CLI's token and returns the status and body as they came. */
+  private async nodeGet(request: NodeGetRequest): Promise<NodeGetResult> {
+    const config = await this.config.require();
+    const { NodeClient } = await import('../cli/node-client.js');
+    const target = { ...config.gateway, fingerprint: config.fingerprint, caPem: config.caPem };
+    const response = await new NodeClient(target, request.token, this.options.connectToNode ?? defaultConnectToNode).send('GET', request.path);
+    this.logger.info({ path: request.path, status: response.status }, 'node request for the CLI');
+    if (JSON.stringify(response).length > MAX_CONTROL_LINE_BYTES - CONTROL_LINE_SLACK_BYTES) {
+      throw new SdmError(NODE_GET_DECLINED, `the node's response to GET ${request.path} is too large for the control socket`, { exitCode: ExitCode.FAILURE });
+    }
+    return { status: response.status, text: response.text };
   }
 
   private async connect(request: ConnectRequest): Promise<ListenerInfo> {

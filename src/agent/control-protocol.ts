@@ -35,9 +35,32 @@ export interface DisconnectRequest {
   forgetPorts?: boolean;
 }
 
+/**
+ * A GET of the node's admin API that the agent sends for the CLI, over the
+ * TLS setup it has already loaded, with the CLI's token. `sdm status` and
+ * `sdm connect` then load no TLS or HTTP code of their own.
+ */
+export interface NodeGetRequest {
+  op: 'node-get';
+  /** Path and query of the admin API, starting with /v1/. */
+  path: string;
+  /** The user's API token, used for this request only. */
+  token: string;
+}
+
+/** The node's HTTP status and body text, which the CLI reads as it reads a response of its own. */
+export interface NodeGetResult {
+  status: number;
+  text: string;
+}
+
+/** Error code of a node-get the agent declines, such as one whose response is too large for a control line; the CLI then sends the request to the node itself. */
+export const NODE_GET_DECLINED = 'node_get_declined';
+
 export type ControlRequest =
   | ConnectRequest
   | DisconnectRequest
+  | NodeGetRequest
   | { op: 'status' }
   | { op: 'shutdown' }
   | { op: 'ping' };
@@ -100,9 +123,21 @@ export function parseControlRequest(value: unknown): ControlRequest | string {
       return parseConnect(request);
     case 'disconnect':
       return parseDisconnect(request);
+    case 'node-get':
+      return parseNodeGet(request);
     default:
-      return `unknown op "${request.op}": expected ping, status, connect, disconnect or shutdown`;
+      return `unknown op "${request.op}": expected ping, status, connect, disconnect, node-get or shutdown`;
   }
+}
+
+function parseNodeGet(request: Record<string, unknown>): NodeGetRequest | string {
+  if (typeof request.path !== 'string' || !request.path.startsWith('/v1/') || CONTROL_CHARACTER.test(request.path)) {
+    return 'node-get.path must be an admin API path starting with /v1/, without control characters';
+  }
+  if (typeof request.token !== 'string' || request.token.length === 0) {
+    return 'node-get.token must be a non-empty string';
+  }
+  return { op: 'node-get', path: request.path, token: request.token };
 }
 
 function parseConnect(request: Record<string, unknown>): ConnectRequest | string {

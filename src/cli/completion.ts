@@ -20,7 +20,7 @@ export async function completeWords(context: CliContext, kind: string): Promise<
     return;
   }
   try {
-    const resources = await fetchResources(await context.nodeClient());
+    const resources = await fetchResources(context.viaAgent(await context.session()));
     for (const resource of resources) {
       context.output.line(resource.name);
     }

@@ -47,7 +47,7 @@ export async function connect(context: CliContext, names: string[], options: Con
   checkSocketPath(context.paths);
 
   const session = await context.session();
-  const resources = selectResources(await fetchResources(session.client), selection);
+  const resources = selectResources(await fetchResources(context.viaAgent(session)), selection);
   if ((options.env === true || command.length > 0) && resources.length !== 1) {
     throw new SdmError('usage', `--env and -- COMMAND need exactly one resource, but ${resources.length} were selected`, {
       exitCode: ExitCode.USAGE,

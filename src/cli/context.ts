@@ -1,7 +1,8 @@
 // The context of every command action: the streams, the client state paths,
 // and lazily built clients for the node and the agent.
 
-import { AgentClient } from '../agent/control-client.js';
+import { AgentClient, AgentUnreachableError } from '../agent/control-client.js';
+import { NODE_GET_DECLINED, type NodeGetResult } from '../agent/control-protocol.js';
 import { requireConfig, type ClientConfig } from '../agent/client-config.js';
 import { CredentialStore } from '../agent/credential-store.js';
 import { checkSocketPath, resolveHome, sdmPaths, type SdmPaths } from '../agent/home.js';
@@ -9,7 +10,7 @@ import { formatHostPort } from '../agent/address.js';
 import { SdmError } from '../errors.js';
 import { ExitCode } from '../exit-codes.js';
 import type { CliDeps, CliIo } from './io.js';
-import { NodeClient } from './node-client.js';
+import { NodeClient, type RawResponse } from './node-client.js';
 import { Output } from './output.js';
 import { terminalPrompter, type Prompter } from './prompt.js';
 
@@ -65,6 +66,28 @@ export class CliContext {
 
   async nodeClient(): Promise<NodeClient> {
     return (await this.session()).client;
+  }
+
+  /**
+   * A node client for `session` whose GETs go through the running agent,
+   * which has TLS loaded already, and directly to the node when no agent
+   * responds. For the quick commands (status, connect, completion); it never
+   * starts an agent.
+   */
+  viaAgent(session: NodeSession): NodeClient {
+    return new NodeClient(session.client.target, session.token, undefined, (path, token) => this.getThroughAgent(path, token));
+  }
+
+  private async getThroughAgent(path: string, token: string): Promise<RawResponse | undefined> {
+    try {
+      return (await this.agentClient().request({ op: 'node-get', path, token })) as NodeGetResult;
+    } catch (error) {
+      const declined = error instanceof SdmError && (error.code === NODE_GET_DECLINED || error.code === 'bad_request' || error.code === 'socket_path_too_long');
+      if (error instanceof AgentUnreachableError || declined) {
+        return undefined;
+      }
+      throw error;
+    }
   }
 
   /** Returns a client of the agent's control socket; throws `socket_path_too_long` when SDM_HOME is too long for a socket. */

@@ -42,7 +42,10 @@ export function processIo(): CliIo {
   return {
     stdout: process.stdout,
     stderr: process.stderr,
-    stdin: process.stdin,
+    // process.stdin sets up a stream on first use, which only prompts need.
+    get stdin() {
+      return process.stdin;
+    },
     env: process.env,
     waitForStop: () =>
       new Promise((resolve) => {

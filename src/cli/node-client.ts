@@ -3,7 +3,7 @@
 // same trust rules hold as for tunnels. HTTP errors become SdmErrors with
 // the exit codes scripts rely on.
 
-import { request as httpRequest, type IncomingMessage } from 'node:http';
+import type { IncomingMessage } from 'node:http';
 import type { TLSSocket } from 'node:tls';
 import { SdmError, ValidationError } from '../errors.js';
 import { ExitCode } from '../exit-codes.js';
@@ -28,15 +28,29 @@ export interface NodeTarget {
 
 export type Connector = (options: ConnectToNodeOptions) => Promise<TLSSocket>;
 
+/** The node's HTTP status and body text. */
+export interface RawResponse {
+  status: number;
+  text: string;
+}
+
+/**
+ * Sends a GET on the client's behalf, such as through the agent; resolves
+ * undefined when it cannot, and the client then sends the request itself.
+ */
+export type GetRelay = (path: string, token: string) => Promise<RawResponse | undefined>;
+
 export class NodeClient {
   readonly target: NodeTarget;
   private readonly token: string;
   private readonly connect: Connector;
+  private readonly relay?: GetRelay;
 
-  constructor(target: NodeTarget, token: string, connect: Connector = defaultConnector) {
+  constructor(target: NodeTarget, token: string, connect: Connector = defaultConnector, relay?: GetRelay) {
     this.target = target;
     this.token = token;
     this.connect = connect;
+    this.relay = relay;
   }
 
   get<T>(path: string, query: Record<string, string | number | undefined> = {}): Promise<T> {
@@ -55,20 +69,27 @@ export class NodeClient {
     return this.request<T>('DELETE', path, body);
   }
 
-  /** Sends one request on a fresh connection and returns the parsed JSON response. */
+  /** Sends one request, through the relay for a GET when there is one, and returns the parsed JSON response. */
   async request<T>(method: string, path: string, body?: unknown): Promise<T> {
+    const relayed = method === 'GET' && this.relay !== undefined ? await this.relay(path, this.token) : undefined;
+    const response = relayed ?? (await this.send(method, path, body));
+    return parseResponse<T>(response.status, response.text, method, path);
+  }
+
+  /** Sends one request on a fresh connection and returns the status and body text as they came. */
+  async send(method: string, path: string, body?: unknown): Promise<RawResponse> {
     const socket = await this.connect({ ...this.target, alpn: ADMIN_ALPN, connectTimeoutMs: API_REQUEST_TIMEOUT_MS });
     const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body), 'utf8');
 
     try {
-      const response = await this.exchange(socket, method, path, payload);
-      return parseResponse<T>(response.status, response.text, method, path);
+      return await this.exchange(socket, method, path, payload);
     } finally {
       socket.destroy();
     }
   }
 
-  private exchange(socket: TLSSocket, method: string, path: string, payload: Buffer | undefined): Promise<{ status: number; text: string }> {
+  private async exchange(socket: TLSSocket, method: string, path: string, payload: Buffer | undefined): Promise<RawResponse> {
+    const { request: httpRequest } = await import('node:http');
     const headers: Record<string, string | number> = {
       host: formatHostPort(this.target),
       authorization: `Bearer ${this.token}`,

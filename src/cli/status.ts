@@ -26,7 +26,7 @@ export async function showStatus(context: CliContext, options: { json?: boolean;
   // is awaited, so a failure of the node is still the one reported.
   const local = Promise.all([agentListeners(context), loadState(context.paths)]);
   local.catch(() => undefined);
-  const client = await context.nodeClient();
+  const client = context.viaAgent(await context.session());
   const resources = filterResources(await fetchResources(client), options.filter);
   const [listeners, state] = await local;
   const rows = resources.map((resource) => statusRow(resource, listeners, state));

@@ -112,3 +112,37 @@ describe('agent socket path', () => {
     expect(existsSync(paths.home)).toBe(false);
   });
 });
+
+describe('control node-get validation', () => {
+  async function nodeGetError(request: Record<string, unknown>): Promise<SdmError> {
+    return client.request({ op: 'node-get', ...request } as unknown as ConnectRequest).then(
+      () => {
+        throw new Error('the agent accepted the request');
+      },
+      (error: SdmError) => error,
+    );
+  }
+
+  it('rejects a path outside the admin API', async () => {
+    const error = await nodeGetError({ path: '/etc/passwd', token: 'test-token' });
+    expect(error.code).toBe('bad_request');
+    expect(error.message).toContain('starting with /v1/');
+  });
+
+  it('rejects a path with a line break', async () => {
+    const error = await nodeGetError({ path: '/v1/resources\r\nX-Evil: 1', token: 'test-token' });
+    expect(error.code).toBe('bad_request');
+  });
+
+  it('rejects a request without a token', async () => {
+    const error = await nodeGetError({ path: '/v1/resources' });
+    expect(error.code).toBe('bad_request');
+    expect(error.message).toContain('token');
+  });
+
+  it('reports a node that does not answer as unreachable', async () => {
+    await pinNode(home.paths, { host: '127.0.0.1', port: 1, fingerprint: Array(32).fill('AB').join(':') });
+    const error = await nodeGetError({ path: '/v1/resources', token: 'test-token' });
+    expect(error.exitCode).toBe(ExitCode.UNREACHABLE);
+  });
+});

@@ -136,6 +136,17 @@ describe('sdm client end to end', () => {
     expect(entry?.address).toMatch(/^127\.0\.0\.1:\d+$/);
   });
 
+  it('asks the node through the running agent for status', async () => {
+    const agentLog = path.join(world.home, 'agent.log');
+    const relayed = (): string[] => fs.readFileSync(agentLog, 'utf8').split('\n').filter((line) => line.includes('node request for the CLI'));
+    const before = relayed().length;
+    await status();
+    const after = relayed();
+
+    expect(after.length).toBe(before + 1);
+    expect(JSON.parse(after.at(-1)!)).toMatchObject({ path: '/v1/resources', status: 200 });
+  });
+
   it('returns the command exit code', () => {
     const ok = shell('sdm connect pg-primary -- psql -X -A -t -c "SELECT 40 + 2"');
     expect(ok.code).toBe(0);
