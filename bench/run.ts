@@ -27,7 +27,7 @@ import { BENCH_RESOURCE, startSdm, type SdmSetup } from './sdm-setup.js';
 const RESULTS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../bench/results');
 
 /** Length of the pgbench warm-up run on each path before the measured rounds. */
-const WARM_UP_SECONDS = 1;
+const WARM_UP_SECONDS = 3;
 
 type Stop = () => Promise<void>;
 
