@@ -12,7 +12,7 @@ import { formatHostPort } from './address.js';
 import { assertLoopback, ListenerError } from './bind-listener.js';
 import { NotLoggedInError, WatchedConfig } from './client-config.js';
 import {
-  MAX_CONTROL_LINE_BYTES,
+  MAX_CONTROL_RESPONSE_BYTES,
   NODE_GET_DECLINED,
   type ConnectRequest,
   type ControlRequest,
@@ -176,7 +176,7 @@ class Agent implements RunningAgent {
     const target = { ...config.gateway, fingerprint: config.fingerprint, caPem: config.caPem };
     const response = await new NodeClient(target, request.token, this.options.connectToNode ?? defaultConnectToNode).send('GET', request.path);
     this.logger.info({ path: request.path, status: response.status }, 'node request for the CLI');
-    if (JSON.stringify(response).length > MAX_CONTROL_LINE_BYTES - CONTROL_LINE_SLACK_BYTES) {
+    if (JSON.stringify(response).length > MAX_CONTROL_RESPONSE_BYTES - CONTROL_LINE_SLACK_BYTES) {
       throw new SdmError(NODE_GET_DECLINED, `the node's response to GET ${request.path} is too large for the control socket`, { exitCode: ExitCode.FAILURE });
     }
     return { status: response.status, text: response.text };

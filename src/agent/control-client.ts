@@ -4,7 +4,7 @@ import { createConnection } from 'node:net';
 import { SdmError } from '../errors.js';
 import { ExitCode, type ExitCodeValue } from '../exit-codes.js';
 import {
-  MAX_CONTROL_LINE_BYTES,
+  MAX_CONTROL_RESPONSE_BYTES,
   type ConnectRequest,
   type ConnectResult,
   type ControlResponse,
@@ -111,8 +111,8 @@ export class AgentClient {
           socket.end();
           socket.removeAllListeners('end');
           resolve(received.slice(0, newline));
-        } else if (received.length > MAX_CONTROL_LINE_BYTES) {
-          fail(`its response exceeds ${MAX_CONTROL_LINE_BYTES} bytes`);
+        } else if (received.length > MAX_CONTROL_RESPONSE_BYTES) {
+          fail(`its response exceeds ${MAX_CONTROL_RESPONSE_BYTES} bytes`);
         }
       });
     });

@@ -7,8 +7,14 @@ import { ExitCode, type ExitCodeValue } from '../exit-codes.js';
 import { isLoopbackAddress } from './address.js';
 import { isPortOverride, MAX_PORT_OVERRIDE, MIN_PORT_OVERRIDE } from './port-override.js';
 
-/** Maximum length of a request or response line either side reads, newline excluded. */
+/** Maximum length of a request line the agent reads, newline excluded. */
 export const MAX_CONTROL_LINE_BYTES = 256 * 1024;
+
+/** Maximum length of a response line the CLI reads, newline excluded; a node-get result can be a long resource list. */
+export const MAX_CONTROL_RESPONSE_BYTES = 16 * 1024 * 1024;
+
+/** The admin API paths the agent sends a node-get for: the reads of status, connect and completion. */
+export const NODE_GET_PATHS: readonly string[] = ['/v1/resources'];
 
 /** C0 and C1 control characters and DEL, which a resource name never contains. */
 const CONTROL_CHARACTER = /[\u0000-\u001f\u007f-\u009f]/;
@@ -42,7 +48,7 @@ export interface DisconnectRequest {
  */
 export interface NodeGetRequest {
   op: 'node-get';
-  /** Path and query of the admin API, starting with /v1/. */
+  /** Admin API path, one of NODE_GET_PATHS. */
   path: string;
   /** The user's API token, used for this request only. */
   token: string;
@@ -54,7 +60,7 @@ export interface NodeGetResult {
   text: string;
 }
 
-/** Error code of a node-get the agent declines, such as one whose response is too large for a control line; the CLI then sends the request to the node itself. */
+/** Error code of a node-get the agent declines, such as one with a response too large for a control line. The CLI then sends the request to the node itself. */
 export const NODE_GET_DECLINED = 'node_get_declined';
 
 export type ControlRequest =
@@ -131,8 +137,8 @@ export function parseControlRequest(value: unknown): ControlRequest | string {
 }
 
 function parseNodeGet(request: Record<string, unknown>): NodeGetRequest | string {
-  if (typeof request.path !== 'string' || !request.path.startsWith('/v1/') || CONTROL_CHARACTER.test(request.path)) {
-    return 'node-get.path must be an admin API path starting with /v1/, without control characters';
+  if (typeof request.path !== 'string' || !NODE_GET_PATHS.includes(request.path)) {
+    return `node-get.path must be one of ${NODE_GET_PATHS.join(', ')}`;
   }
   if (typeof request.token !== 'string' || request.token.length === 0) {
     return 'node-get.token must be a non-empty string';

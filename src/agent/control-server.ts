@@ -83,6 +83,10 @@ function serveConnection(socket: Socket, handler: ControlHandler, logger: Logger
     buffered += chunk;
     let newline = buffered.indexOf('\n');
     while (newline >= 0) {
+      if (Buffer.byteLength(buffered.slice(0, newline)) > MAX_CONTROL_LINE_BYTES) {
+        rejectLongLine(socket);
+        return;
+      }
       const line = buffered.slice(0, newline);
       buffered = buffered.slice(newline + 1);
       queue = queue.then(() => respondToLine(socket, line, handler, logger));
@@ -90,10 +94,15 @@ function serveConnection(socket: Socket, handler: ControlHandler, logger: Logger
     }
 
     if (Buffer.byteLength(buffered) > MAX_CONTROL_LINE_BYTES) {
-      const response = errorToResponse(new SdmError('bad_request', `control request exceeds ${MAX_CONTROL_LINE_BYTES} bytes`));
-      socket.end(JSON.stringify(response) + '\n');
+      rejectLongLine(socket);
     }
   });
+}
+
+function rejectLongLine(socket: Socket): void {
+  const response = errorToResponse(new SdmError('bad_request', `control request exceeds ${MAX_CONTROL_LINE_BYTES} bytes`));
+  socket.end(JSON.stringify(response) + '\n');
+  socket.removeAllListeners('data');
 }
 
 async function respondToLine(socket: Socket, line: string, handler: ControlHandler, logger: Logger): Promise<void> {

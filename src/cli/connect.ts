@@ -15,7 +15,7 @@ import type { ResourceView } from '../tunnel/admin-api.js';
 import { ensureAgent } from './agent-launcher.js';
 import type { CliContext } from './context.js';
 import { checkSelection, fetchResources, selectResources } from './resource-select.js';
-import { runCommand } from './run-command.js';
+import { callerEnvironment, runCommand } from './run-command.js';
 import { exportLine } from './shell-quote.js';
 
 export interface ConnectOptions {
@@ -85,7 +85,7 @@ async function listenFor(context: CliContext, agent: AgentClient, resources: Res
 async function runThenDisconnect(context: CliContext, agent: AgentClient, command: string[], connection: Connection, fresh: string[]): Promise<number> {
   const run = context.deps.runCommand ?? runCommand;
   try {
-    return await run(command, { ...context.io.env, ...connection.env });
+    return await run(command, callerEnvironment({ ...context.io.env, ...connection.env }));
   } finally {
     if (fresh.length > 0) {
       await agent.disconnect({ names: fresh });

@@ -2,7 +2,7 @@
 // and lazily built clients for the node and the agent.
 
 import { AgentClient, AgentUnreachableError } from '../agent/control-client.js';
-import { NODE_GET_DECLINED, type NodeGetResult } from '../agent/control-protocol.js';
+import { NODE_GET_DECLINED, NODE_GET_PATHS, type NodeGetResult } from '../agent/control-protocol.js';
 import { requireConfig, type ClientConfig } from '../agent/client-config.js';
 import { CredentialStore } from '../agent/credential-store.js';
 import { checkSocketPath, resolveHome, sdmPaths, type SdmPaths } from '../agent/home.js';
@@ -13,6 +13,13 @@ import type { CliDeps, CliIo } from './io.js';
 import { NodeClient, type RawResponse } from './node-client.js';
 import { Output } from './output.js';
 import { terminalPrompter, type Prompter } from './prompt.js';
+
+/**
+ * Time the CLI waits for a node-get before it sends the request itself. A
+ * healthy agent responds in a few milliseconds plus the node's own time; a
+ * stuck one should not hold up status or completion for long.
+ */
+const NODE_GET_TIMEOUT_MS = 3_000;
 
 export interface NodeSession {
   config: ClientConfig;
@@ -69,18 +76,23 @@ export class CliContext {
   }
 
   /**
-   * A node client for `session` whose GETs go through the running agent,
-   * which has TLS loaded already, and directly to the node when no agent
-   * responds. For the quick commands (status, connect, completion); it never
-   * starts an agent.
+   * Returns a node client for `session` whose GETs go through the running
+   * agent, which has TLS loaded already, and directly to the node when no
+   * agent responds. For the quick commands (status, connect, completion); it
+   * never starts an agent.
    */
   viaAgent(session: NodeSession): NodeClient {
     return new NodeClient(session.client.target, session.token, undefined, (path, token) => this.getThroughAgent(path, token));
   }
 
   private async getThroughAgent(path: string, token: string): Promise<RawResponse | undefined> {
+    if (!NODE_GET_PATHS.includes(path)) {
+      return undefined;
+    }
     try {
-      return (await this.agentClient().request({ op: 'node-get', path, token })) as NodeGetResult;
+      checkSocketPath(this.paths);
+      const agent = new AgentClient(this.paths.socket, NODE_GET_TIMEOUT_MS);
+      return (await agent.request({ op: 'node-get', path, token })) as NodeGetResult;
     } catch (error) {
       const declined = error instanceof SdmError && (error.code === NODE_GET_DECLINED || error.code === 'bad_request' || error.code === 'socket_path_too_long');
       if (error instanceof AgentUnreachableError || declined) {

@@ -86,7 +86,7 @@ function rejectOptionsAsValues(command: Command): void {
     const values = Array.isArray(value) ? value : [value];
     const optionName = values.find((word) => typeof word === 'string' && names.has(word));
     if (option.required && optionName !== undefined) {
-      throw new SdmError('usage', `option ${option.long ?? option.short} needs a value, and the word after it is the option ${String(optionName)}`, {
+      throw new SdmError('usage', `option ${option.long ?? option.short} needs a value, not the option ${String(optionName)}`, {
         exitCode: ExitCode.USAGE,
         hint: `put a value after ${option.long ?? option.short}, for example ${option.flags}`,
       });

@@ -8,6 +8,19 @@ import { constants } from 'node:os';
 import { SdmError } from '../errors.js';
 import { ExitCode } from '../exit-codes.js';
 
+/** Variable in which the bin/sdm launcher keeps the caller's NODE_EXTRA_CA_CERTS, which it takes away from sdm itself. */
+export const CALLER_EXTRA_CA_ENV = 'SDM_CALLER_NODE_EXTRA_CA_CERTS';
+
+/** Returns `env` as the caller had it: with NODE_EXTRA_CA_CERTS back where the launcher took it from. */
+export function callerEnvironment(env: Record<string, string | undefined>): Record<string, string | undefined> {
+  const saved = env[CALLER_EXTRA_CA_ENV];
+  if (saved === undefined) {
+    return env;
+  }
+  const { [CALLER_EXTRA_CA_ENV]: _saved, ...rest } = env;
+  return { ...rest, NODE_EXTRA_CA_CERTS: saved };
+}
+
 /** Signals passed on to the command while it runs. */
 export const FORWARDED_SIGNALS: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
 

@@ -45,19 +45,25 @@ export async function runCli(argv: string[], io: CliIo, deps: CliDeps = {}): Pro
  * Returns the words to parse. Commander's help command takes one word, so
  * `sdm help resource add` would print the help of `resource`; it is parsed
  * as `sdm resource add --help` instead. Commander prints the full help and
- * no error for `sdm help NOSUCH`, so a help request for an unknown command
- * is parsed as that command alone, which commander reports as unknown, with
- * its suggestion of the likely name.
+ * no error for `sdm help NOSUCH`, so a help request that names an unknown
+ * command is parsed as the command words up to it, which commander reports
+ * as unknown, with its suggestion of the likely name.
  */
 function wordsToParse(program: Command, words: string[]): string[] {
-  const [first, target, ...rest] = words;
-  if (first !== 'help' || target === undefined || target.startsWith('-')) {
+  const [first, ...targets] = words;
+  if (first !== 'help' || targets.length === 0 || targets.some((word) => word.startsWith('-'))) {
     return words;
   }
-  if (findCommand(program, target) === undefined) {
-    return [target];
+
+  let command = program;
+  for (const [index, word] of targets.entries()) {
+    const next = findCommand(command, word);
+    if (next === undefined) {
+      return targets.slice(0, index + 1);
+    }
+    command = next;
   }
-  return rest.length === 0 ? words : [target, ...rest, '--help'];
+  return targets.length === 1 ? words : [...targets, '--help'];
 }
 
 function findCommand(command: Command, word: string): Command | undefined {

@@ -67,7 +67,7 @@ export function validateResourceInput(raw: unknown, options: ResourceValidationO
   const tlsMode = withDefault(input.tlsMode, DEFAULT_TLS_MODE, checkTlsMode);
   const caPem = withDefault(input.caPem, null, checkCaPem);
   if (tlsMode === 'disable' && caPem !== null) {
-    throw new ValidationError('caPem', 'a CA certificate is set, but tlsMode disable opens no TLS connection to check it with: expected no caPem with tlsMode disable (sdm resource update --no-ca-file)');
+    throw new ValidationError('caPem', 'a CA certificate is set, but tlsMode disable opens no TLS connection to check it with: expected no caPem with tlsMode disable (leave out --ca-file, or pass --no-ca-file to sdm resource update)');
   }
 
   return {

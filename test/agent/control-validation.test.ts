@@ -126,7 +126,18 @@ describe('control node-get validation', () => {
   it('rejects a path outside the admin API', async () => {
     const error = await nodeGetError({ path: '/etc/passwd', token: 'test-token' });
     expect(error.code).toBe('bad_request');
-    expect(error.message).toContain('starting with /v1/');
+    expect(error.message).toContain('must be one of /v1/resources');
+  });
+
+  it('rejects another admin API path, even one that resolves to an allowed one', async () => {
+    expect((await nodeGetError({ path: '/v1/users', token: 'test-token' })).code).toBe('bad_request');
+    expect((await nodeGetError({ path: '/v1/%2e%2e/v1/resources', token: 'test-token' })).code).toBe('bad_request');
+  });
+
+  it('refuses a request line over the limit, even one that ends in a newline', async () => {
+    const error = await nodeGetError({ path: `/v1/${'x'.repeat(300_000)}`, token: 'test-token' });
+    expect(error.code).toBe('bad_request');
+    expect(error.message).toContain('exceeds');
   });
 
   it('rejects a path with a line break', async () => {

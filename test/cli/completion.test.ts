@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ExitCode } from '../../src/exit-codes.js';
 import { createHarness, loginTo, type Harness } from './cli-harness.js';
@@ -46,6 +47,23 @@ describe('completion', () => {
     await node.close();
     expect(result.code).toBe(ExitCode.OK);
     expect(result.stdout).toBe('orders-db\nbilling-db\n');
+  });
+
+  it('lists resource names from the node when the agent socket accepts but never answers', async () => {
+    const node: FakeAdminNode = await startFakeAdminNode();
+    node.routes.set('GET /v1/resources', () => ({ body: [resourceView('orders-db')] }));
+    await loginTo(harness.paths, node);
+    const stuckAgent = createServer(() => undefined);
+    await new Promise<void>((resolve) => stuckAgent.listen(harness.paths.socket, resolve));
+
+    try {
+      const result = await harness.run(['__complete', 'resources'], { env: { SDM_TOKEN: ADMIN_TOKEN } });
+      expect(result.code).toBe(ExitCode.OK);
+      expect(result.stdout).toBe('orders-db\n');
+    } finally {
+      stuckAgent.close();
+      await node.close();
+    }
   });
 
   it('stays silent when not logged in', async () => {

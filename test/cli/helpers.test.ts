@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseHostPort, formatHostPort, isLoopbackAddress } from '../../src/agent/address.js';
 import { alignColumns } from '../../src/cli/output.js';
-import { runCommand } from '../../src/cli/run-command.js';
+import { callerEnvironment, runCommand } from '../../src/cli/run-command.js';
 import { exportLine, shellQuote } from '../../src/cli/shell-quote.js';
 import { parseTimeBound } from '../../src/cli/time-range.js';
 import { SdmError } from '../../src/errors.js';
@@ -74,6 +74,20 @@ describe('host and port', () => {
 describe('plain columns', () => {
   it('pads all but the last column', () => {
     expect(alignColumns([['NAME', 'TAGS'], ['a-long-name', '']])).toBe('NAME         TAGS\na-long-name\n');
+  });
+});
+
+describe('caller environment', () => {
+  it('puts back the NODE_EXTRA_CA_CERTS the launcher moved aside', () => {
+    expect(callerEnvironment({ PATH: '/bin', SDM_CALLER_NODE_EXTRA_CA_CERTS: '/ca.pem' })).toEqual({ PATH: '/bin', NODE_EXTRA_CA_CERTS: '/ca.pem' });
+  });
+
+  it('keeps an empty value as the caller set it', () => {
+    expect(callerEnvironment({ SDM_CALLER_NODE_EXTRA_CA_CERTS: '' })).toEqual({ NODE_EXTRA_CA_CERTS: '' });
+  });
+
+  it('leaves an environment without it alone', () => {
+    expect(callerEnvironment({ PATH: '/bin' })).toEqual({ PATH: '/bin' });
   });
 });
 

@@ -15,7 +15,11 @@ beforeAll(() => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sdm-launcher-'));
   const fakeBin = path.join(dir, 'fake-node');
   fs.mkdirSync(fakeBin);
-  fs.writeFileSync(path.join(fakeBin, 'node'), '#!/bin/sh\necho "extra=${NODE_EXTRA_CA_CERTS-unset} other=${SDM_OTHER-unset}"\nfor arg in "$@"; do echo "arg=$arg"; done\n', { mode: 0o755 });
+  fs.writeFileSync(
+    path.join(fakeBin, 'node'),
+    '#!/bin/sh\necho "extra=${NODE_EXTRA_CA_CERTS-unset} saved=${SDM_CALLER_NODE_EXTRA_CA_CERTS-unset} other=${SDM_OTHER-unset}"\nfor arg in "$@"; do echo "arg=$arg"; done\n',
+    { mode: 0o755 },
+  );
 
   const installBin = path.join(dir, 'node_modules', '.bin');
   fs.mkdirSync(installBin, { recursive: true });
@@ -39,12 +43,12 @@ describe('bin/sdm launcher', () => {
     expect(args).toEqual(['arg=status', 'arg=--filter', 'arg=a b', 'arg=']);
   });
 
-  it('drops NODE_EXTRA_CA_CERTS for client commands and keeps the rest of the environment', () => {
-    expect(launch(['status'])[0]).toBe('extra=unset other=kept');
-    expect(launch(['connect', 'pg', '--', 'psql'])[0]).toBe('extra=unset other=kept');
+  it('moves NODE_EXTRA_CA_CERTS aside for client commands and keeps the rest of the environment', () => {
+    expect(launch(['status'])[0]).toBe('extra=unset saved=/tmp/extra.pem other=kept');
+    expect(launch(['connect', 'pg', '--', 'psql'])[0]).toBe('extra=unset saved=/tmp/extra.pem other=kept');
   });
 
   it('keeps NODE_EXTRA_CA_CERTS for gateway commands', () => {
-    expect(launch(['gateway', 'run', '--data-dir', '/tmp/x'])[0]).toBe('extra=/tmp/extra.pem other=kept');
+    expect(launch(['gateway', 'run', '--data-dir', '/tmp/x'])[0]).toBe('extra=/tmp/extra.pem saved=unset other=kept');
   });
 });

@@ -104,7 +104,7 @@ describe('status', () => {
     const result = await harness.run(['status', '--filter', '--json'], { env });
     expect(result.code).toBe(ExitCode.USAGE);
     expect(result.stdout).toBe('');
-    expect(JSON.parse(result.stderr)).toMatchObject({ error: { code: 'usage', message: expect.stringContaining('--filter needs a value') } });
+    expect(JSON.parse(result.stderr)).toMatchObject({ error: { code: 'usage', message: expect.stringContaining('--filter needs a value, not the option --json') } });
   });
 
   it('rejects a malformed filter', async () => {

@@ -125,6 +125,12 @@ describe('usage errors', () => {
     expect(result.stdout).toContain('Usage: sdm resource add');
   });
 
+  it('help for an unknown subcommand', async () => {
+    const result = await harness.run(['help', 'resource', 'nosuch']);
+    expect(result.code).toBe(ExitCode.USAGE);
+    expect(result.stderr).toContain("unknown command 'nosuch'");
+  });
+
   it('port override above the node range', async () => {
     const result = await harness.run(['resource', 'update', 'orders', '--port-override', '70000']);
     expect(result.code).toBe(ExitCode.USAGE);

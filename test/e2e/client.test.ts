@@ -147,6 +147,13 @@ describe('sdm client end to end', () => {
     expect(JSON.parse(after.at(-1)!)).toMatchObject({ path: '/v1/resources', status: 200 });
   });
 
+  it('gives the command the NODE_EXTRA_CA_CERTS the launcher took from sdm', () => {
+    const result = shell(`NODE_EXTRA_CA_CERTS=/nonexistent/extra.pem sdm connect pg-primary -- sh -c 'echo "$NODE_EXTRA_CA_CERTS \${SDM_CALLER_NODE_EXTRA_CA_CERTS-none}"'`);
+
+    expect(result.code).toBe(0);
+    expect(result.stdout.trim()).toBe('/nonexistent/extra.pem none');
+  });
+
   it('returns the command exit code', () => {
     const ok = shell('sdm connect pg-primary -- psql -X -A -t -c "SELECT 40 + 2"');
     expect(ok.code).toBe(0);
