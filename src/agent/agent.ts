@@ -11,16 +11,7 @@ import type { ConnectToNodeOptions } from '../tunnel/tls.js';
 import { formatHostPort } from './address.js';
 import { assertLoopback, ListenerError } from './bind-listener.js';
 import { NotLoggedInError, WatchedConfig } from './client-config.js';
-import {
-  MAX_CONTROL_RESPONSE_BYTES,
-  NODE_GET_DECLINED,
-  type ConnectRequest,
-  type ControlRequest,
-  type DisconnectRequest,
-  type ListenerInfo,
-  type NodeGetRequest,
-  type NodeGetResult,
-} from './control-protocol.js';
+import type { ConnectRequest, ControlRequest, DisconnectRequest, ListenerInfo, NodeGetRequest, NodeGetResult } from './control-protocol.js';
 import { listenControlSocket, type ControlServer } from './control-server.js';
 import { CredentialStore, type KeyringOpener } from './credential-store.js';
 import { checkSocketPath, ensureHome, PRIVATE_FILE_MODE, type SdmPaths } from './home.js';
@@ -59,9 +50,6 @@ export interface RunningAgent {
  * NOTE: an internal V8 flag. Unlike --max-semi-space-size, it applies at run time.
  */
 const YOUNG_GENERATION_FLAG = '--semi-space-growth-factor=1';
-
-/** Room left in a control line for the response envelope around a node-get result. */
-const CONTROL_LINE_SLACK_BYTES = 1024;
 
 /** Starts the agent: restores remembered listeners, then serves the control socket. */
 export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
@@ -176,9 +164,6 @@ class Agent implements RunningAgent {
     const target = { ...config.gateway, fingerprint: config.fingerprint, caPem: config.caPem };
     const response = await new NodeClient(target, request.token, this.options.connectToNode ?? defaultConnectToNode).send('GET', request.path);
     this.logger.info({ path: request.path, status: response.status }, 'node request for the CLI');
-    if (JSON.stringify(response).length > MAX_CONTROL_RESPONSE_BYTES - CONTROL_LINE_SLACK_BYTES) {
-      throw new SdmError(NODE_GET_DECLINED, `the node's response to GET ${request.path} is too large for the control socket`, { exitCode: ExitCode.FAILURE });
-    }
     return { status: response.status, text: response.text };
   }
 

@@ -60,8 +60,8 @@ export interface NodeGetResult {
   text: string;
 }
 
-/** Error code of a node-get the agent declines, such as one with a response too large for a control line. The CLI then sends the request to the node itself. */
-export const NODE_GET_DECLINED = 'node_get_declined';
+/** Error code the agent sends in place of a response over MAX_CONTROL_RESPONSE_BYTES. After a node-get, the CLI then sends the request to the node itself. */
+export const CONTROL_RESPONSE_TOO_LARGE = 'response_too_large';
 
 export type ControlRequest =
   | ConnectRequest

@@ -9,7 +9,9 @@ import { ExitCode } from '../exit-codes.js';
 import { PRIVATE_FILE_MODE } from './home.js';
 import {
   errorToResponse,
+  CONTROL_RESPONSE_TOO_LARGE,
   MAX_CONTROL_LINE_BYTES,
+  MAX_CONTROL_RESPONSE_BYTES,
   parseControlRequest,
   type ControlResponse,
   type ControlRequest,
@@ -106,9 +108,14 @@ function rejectLongLine(socket: Socket): void {
 }
 
 async function respondToLine(socket: Socket, line: string, handler: ControlHandler, logger: Logger): Promise<void> {
-  const response = await handleLine(line, handler, logger);
+  let text = JSON.stringify(await handleLine(line, handler, logger));
+  if (text.length > MAX_CONTROL_RESPONSE_BYTES) {
+    logger.info({ length: text.length }, 'control response too large; sent an error instead');
+    const error = new SdmError(CONTROL_RESPONSE_TOO_LARGE, `the agent's response of ${text.length} characters exceeds the control socket's ${MAX_CONTROL_RESPONSE_BYTES}`);
+    text = JSON.stringify(errorToResponse(error));
+  }
   if (!socket.destroyed) {
-    socket.write(JSON.stringify(response) + '\n');
+    socket.write(text + '\n');
   }
 }
 

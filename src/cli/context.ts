@@ -2,7 +2,7 @@
 // and lazily built clients for the node and the agent.
 
 import { AgentClient, AgentUnreachableError } from '../agent/control-client.js';
-import { NODE_GET_DECLINED, NODE_GET_PATHS, type NodeGetResult } from '../agent/control-protocol.js';
+import { CONTROL_RESPONSE_TOO_LARGE, NODE_GET_PATHS, type NodeGetResult } from '../agent/control-protocol.js';
 import { requireConfig, type ClientConfig } from '../agent/client-config.js';
 import { CredentialStore } from '../agent/credential-store.js';
 import { checkSocketPath, resolveHome, sdmPaths, type SdmPaths } from '../agent/home.js';
@@ -90,11 +90,10 @@ export class CliContext {
       return undefined;
     }
     try {
-      checkSocketPath(this.paths);
-      const agent = new AgentClient(this.paths.socket, NODE_GET_TIMEOUT_MS);
-      return (await agent.request({ op: 'node-get', path, token })) as NodeGetResult;
+      return (await this.agentClient(NODE_GET_TIMEOUT_MS).request({ op: 'node-get', path, token })) as NodeGetResult;
     } catch (error) {
-      const declined = error instanceof SdmError && (error.code === NODE_GET_DECLINED || error.code === 'bad_request' || error.code === 'socket_path_too_long');
+      // An older agent rejects the op as a bad request.
+      const declined = error instanceof SdmError && [CONTROL_RESPONSE_TOO_LARGE, 'bad_request', 'socket_path_too_long'].includes(error.code);
       if (error instanceof AgentUnreachableError || declined) {
         return undefined;
       }
@@ -103,9 +102,9 @@ export class CliContext {
   }
 
   /** Returns a client of the agent's control socket; throws `socket_path_too_long` when SDM_HOME is too long for a socket. */
-  agentClient(): AgentClient {
+  agentClient(timeoutMs?: number): AgentClient {
     checkSocketPath(this.paths);
-    return new AgentClient(this.paths.socket);
+    return new AgentClient(this.paths.socket, timeoutMs);
   }
 
   prompter(): Prompter {

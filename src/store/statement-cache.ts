@@ -4,6 +4,7 @@
 // again took about 0.2 ms of each connection.
 
 import type { Database, Statement } from 'better-sqlite3';
+import { cachedValue } from '../bounded-cache.js';
 
 /** The part of the database the store's tables use: statements by SQL text. */
 export interface StatementSource {
@@ -19,14 +20,6 @@ export class StatementCache implements StatementSource {
   constructor(private readonly db: Database) {}
 
   prepare(sql: string): Statement {
-    let statement = this.statements.get(sql);
-    if (statement === undefined) {
-      statement = this.db.prepare(sql);
-      if (this.statements.size >= MAX_STATEMENTS) {
-        this.statements.delete(this.statements.keys().next().value!);
-      }
-      this.statements.set(sql, statement);
-    }
-    return statement;
+    return cachedValue(this.statements, sql, MAX_STATEMENTS, () => this.db.prepare(sql));
   }
 }

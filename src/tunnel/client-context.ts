@@ -5,6 +5,8 @@
 
 import tls from 'node:tls';
 
+import { cachedValue } from '../bounded-cache.js';
+
 /** Oldest TLS version sdm accepts on any connection it opens. */
 export const TLS_MIN_VERSION = 'TLSv1.2';
 
@@ -29,15 +31,7 @@ const contexts = new Map<string, tls.SecureContext>();
  */
 export function clientSecureContext(trust: ClientTrust): tls.SecureContext {
   const key = typeof trust === 'string' ? trust : `PEM ${trust.caPem}`;
-  let context = contexts.get(key);
-  if (context === undefined) {
-    context = tls.createSecureContext({ ca: trustedCertificates(trust), minVersion: TLS_MIN_VERSION });
-    if (contexts.size >= MAX_CONTEXTS) {
-      contexts.delete(contexts.keys().next().value!);
-    }
-    contexts.set(key, context);
-  }
-  return context;
+  return cachedValue(contexts, key, MAX_CONTEXTS, () => tls.createSecureContext({ ca: trustedCertificates(trust), minVersion: TLS_MIN_VERSION }));
 }
 
 /** The `ca` option for `trust`: undefined makes Node load its bundled store, an empty list trusts nothing. */
