@@ -1,7 +1,7 @@
 // Bundles the compiled CLI, dist/src/cli/main.js, into dist/bundle/, which
 // bin/sdm.js runs. Node.js 20 has no compile cache, so every command paid
 // for resolving and reading about 60 separate modules. The bundle is a few
-// files instead, with one chunk per lazily imported command module. The bundle holds
+// files instead, with one chunk per lazily imported command module. The bundle contains
 // sdm's own modules and commander, which every command loads. Every other
 // package stays in node_modules and is imported from there: some have native
 // code or files of their own (better-sqlite3, the keyring, the embedded

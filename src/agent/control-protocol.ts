@@ -10,7 +10,7 @@ import { isPortOverride, MAX_PORT_OVERRIDE, MIN_PORT_OVERRIDE } from './port-ove
 /** Maximum length of a request line the agent reads, newline excluded. */
 export const MAX_CONTROL_LINE_BYTES = 256 * 1024;
 
-/** Maximum length of a response line the CLI reads, newline excluded; a node-get result can be a long resource list. */
+/** Maximum length of a response line the CLI reads, newline excluded. It is larger than a request line's because a node-get result can be a long resource list. */
 export const MAX_CONTROL_RESPONSE_BYTES = 16 * 1024 * 1024;
 
 /** The admin API paths the agent sends a node-get for: the reads of status, connect and completion. */

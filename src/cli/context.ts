@@ -16,8 +16,8 @@ import { terminalPrompter, type Prompter } from './prompt.js';
 
 /**
  * Time the CLI waits for a node-get before it sends the request itself. A
- * healthy agent responds in a few milliseconds plus the node's own time; a
- * stuck one should not hold up status or completion for long.
+ * healthy agent responds within a few milliseconds plus the node's own time,
+ * so a stuck one holds up status or completion for this long at most.
  */
 const NODE_GET_TIMEOUT_MS = 3_000;
 
@@ -78,8 +78,8 @@ export class CliContext {
   /**
    * Returns a node client for `session` whose GETs go through the running
    * agent, which has TLS loaded already, and directly to the node when no
-   * agent responds. For the quick commands (status, connect, completion); it
-   * never starts an agent.
+   * agent responds. The quick commands (status, connect, completion) use it.
+   * It never starts an agent.
    */
   viaAgent(session: NodeSession): NodeClient {
     return new NodeClient(session.client.target, session.token, undefined, (path, token) => this.getThroughAgent(path, token));

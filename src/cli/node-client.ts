@@ -35,8 +35,8 @@ export interface RawResponse {
 }
 
 /**
- * Sends a GET on the client's behalf, such as through the agent; resolves
- * undefined when it cannot, and the client then sends the request itself.
+ * Function that sends a GET on the client's behalf, such as through the
+ * agent. It resolves undefined when it cannot, so the client sends the request itself.
  */
 export type GetRelay = (path: string, token: string) => Promise<RawResponse | undefined>;
 

@@ -77,8 +77,8 @@ export function alignColumns(rows: string[][]): string {
 
 /**
  * The few ANSI styles the CLI uses. At level 0 every method returns the text
- * as it is. (chalk did this before; loading it took about 15 ms of every
- * command's start.)
+ * as it is. chalk did this before, and loading it took about 15 ms of every
+ * command's start.
  */
 export class Colours {
   constructor(readonly level: 0 | 1) {}

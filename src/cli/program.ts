@@ -67,7 +67,7 @@ export function buildProgram(run: CliRun, options: ProgramOptions = {}): Command
 /**
  * Commander gives an option that takes a value the next word even when that
  * word is another option, so `sdm status --filter --json` would filter by
- * "--json". A value that is the name of an option is refused instead.
+ * "--json". A value that is the name of an option is rejected instead.
  */
 function rejectOptionsAsValues(command: Command): void {
   const names = new Set<string>(['--help', '-h', '--json']);

@@ -43,7 +43,7 @@ export async function runCli(argv: string[], io: CliIo, deps: CliDeps = {}): Pro
 
 /**
  * Returns the words to parse. Commander's help command takes one word, so
- * `sdm help resource add` would print the help of `resource`; it is parsed
+ * `sdm help resource add` would print the help of `resource`. It is parsed
  * as `sdm resource add --help` instead. Commander prints the full help and
  * no error for `sdm help NOSUCH`, so a help request that names an unknown
  * command is parsed as the command words up to it, which commander reports

@@ -319,7 +319,7 @@ function writeRecord(deps: SessionDependencies, record: ConnectionRecord): void 
 let lastMillisecond = -1;
 let lastTime = '';
 
-/** The current time in ISO form. Under load several statements arrive in the same millisecond; they share its text. */
+/** Returns the current time in ISO form. Statements of the same millisecond share its text, because under load several arrive in one. */
 function now(): string {
   const millisecond = Date.now();
   if (millisecond !== lastMillisecond) {

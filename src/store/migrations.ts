@@ -124,7 +124,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 2, description: 'connection and query logs', sql: LOG_TABLES_SQL },
   { version: 3, description: 'bound parameter values in the query log', sql: 'ALTER TABLE query_log ADD COLUMN parameters TEXT;' },
   // No listing filters by session, and keeping this index up to date was
-  // about a third of the cost of each audited statement.
+  // about a third of the cost of each query log row.
   { version: 4, description: 'query log without the session index', sql: 'DROP INDEX query_log_session;' },
 ];
 

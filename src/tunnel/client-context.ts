@@ -26,7 +26,7 @@ const contexts = new Map<string, tls.SecureContext>();
 
 /**
  * Returns the shared client context for `trust`. Pass it as `secureContext`
- * to tls.connect; the verification options (rejectUnauthorized,
+ * to tls.connect. The verification options (rejectUnauthorized,
  * checkServerIdentity, servername) stay per connection.
  */
 export function clientSecureContext(trust: ClientTrust): tls.SecureContext {
@@ -34,7 +34,7 @@ export function clientSecureContext(trust: ClientTrust): tls.SecureContext {
   return cachedValue(contexts, key, MAX_CONTEXTS, () => tls.createSecureContext({ ca: trustedCertificates(trust), minVersion: TLS_MIN_VERSION }));
 }
 
-/** The `ca` option for `trust`: undefined makes Node load its bundled store, an empty list trusts nothing. */
+/** Returns the `ca` option for `trust`. Undefined makes Node load its bundled store, and an empty list trusts no CA. */
 function trustedCertificates(trust: ClientTrust): string | string[] | undefined {
   if (trust === 'public CAs') {
     return undefined;

@@ -16,11 +16,11 @@ afterEach(async () => {
 });
 
 describe('WatchedConfig', () => {
-  it('raises NotLoggedInError until a config exists', async () => {
+  it('raises NotLoggedInError without a config', async () => {
     await expect(new WatchedConfig(paths).require()).rejects.toBeInstanceOf(NotLoggedInError);
   });
 
-  it('sees every login, logout and edit of the file', async () => {
+  it('sees logins, logouts and edits', async () => {
     const watched = new WatchedConfig(paths);
     await saveConfig(paths, { gateway: { host: '127.0.0.1', port: 7000 }, fingerprint: 'AA' });
     expect((await watched.require()).gateway.port).toBe(7000);
@@ -36,7 +36,7 @@ describe('WatchedConfig', () => {
     await expect(watched.require()).rejects.toBeInstanceOf(NotLoggedInError);
   });
 
-  it('rejects a config that is not valid, each time it is read', async () => {
+  it('rejects an invalid config on every read', async () => {
     const watched = new WatchedConfig(paths);
     await saveConfig(paths, { gateway: { host: '127.0.0.1', port: 7000 } });
     await watched.require();

@@ -129,12 +129,12 @@ describe('control node-get validation', () => {
     expect(error.message).toContain('must be one of /v1/resources');
   });
 
-  it('rejects another admin API path, even one that resolves to an allowed one', async () => {
+  it('rejects other and encoded admin paths', async () => {
     expect((await nodeGetError({ path: '/v1/users', token: 'test-token' })).code).toBe('bad_request');
     expect((await nodeGetError({ path: '/v1/%2e%2e/v1/resources', token: 'test-token' })).code).toBe('bad_request');
   });
 
-  it('refuses a request line over the limit, even one that ends in a newline', async () => {
+  it('rejects a complete overlong line', async () => {
     const error = await nodeGetError({ path: `/v1/${'x'.repeat(300_000)}`, token: 'test-token' });
     expect(error.code).toBe('bad_request');
     expect(error.message).toContain('exceeds');
@@ -151,7 +151,7 @@ describe('control node-get validation', () => {
     expect(error.message).toContain('token');
   });
 
-  it('reports a node that does not answer as unreachable', async () => {
+  it('reports a down node as unreachable', async () => {
     await pinNode(home.paths, { host: '127.0.0.1', port: 1, fingerprint: Array(32).fill('AB').join(':') });
     const error = await nodeGetError({ path: '/v1/resources', token: 'test-token' });
     expect(error.exitCode).toBe(ExitCode.UNREACHABLE);

@@ -78,15 +78,15 @@ describe('plain columns', () => {
 });
 
 describe('caller environment', () => {
-  it('puts back the NODE_EXTRA_CA_CERTS the launcher moved aside', () => {
+  it('restores the moved CA variable', () => {
     expect(callerEnvironment({ PATH: '/bin', SDM_CALLER_NODE_EXTRA_CA_CERTS: '/ca.pem' })).toEqual({ PATH: '/bin', NODE_EXTRA_CA_CERTS: '/ca.pem' });
   });
 
-  it('keeps an empty value as the caller set it', () => {
+  it('keeps an empty value', () => {
     expect(callerEnvironment({ SDM_CALLER_NODE_EXTRA_CA_CERTS: '' })).toEqual({ NODE_EXTRA_CA_CERTS: '' });
   });
 
-  it('leaves an environment without it alone', () => {
+  it('leaves other environments unchanged', () => {
     expect(callerEnvironment({ PATH: '/bin' })).toEqual({ PATH: '/bin' });
   });
 });

@@ -37,18 +37,18 @@ function launch(args: string[]): string[] {
 }
 
 describe('bin/sdm launcher', () => {
-  it('runs the entry script through the symlink, with every argument as given', () => {
+  it('runs the entry script through a symlink', () => {
     const [, script, ...args] = launch(['status', '--filter', 'a b', '']);
     expect(fs.realpathSync(script!.replace(/^arg=/, ''))).toBe(fs.realpathSync(binPath()));
     expect(args).toEqual(['arg=status', 'arg=--filter', 'arg=a b', 'arg=']);
   });
 
-  it('moves NODE_EXTRA_CA_CERTS aside for client commands and keeps the rest of the environment', () => {
+  it('moves the CA variable aside for clients', () => {
     expect(launch(['status'])[0]).toBe('extra=unset saved=/tmp/extra.pem other=kept');
     expect(launch(['connect', 'pg', '--', 'psql'])[0]).toBe('extra=unset saved=/tmp/extra.pem other=kept');
   });
 
-  it('keeps NODE_EXTRA_CA_CERTS for gateway commands', () => {
+  it('keeps the CA variable for gateway', () => {
     expect(launch(['gateway', 'run', '--data-dir', '/tmp/x'])[0]).toBe('extra=/tmp/extra.pem saved=unset other=kept');
   });
 });

@@ -100,7 +100,7 @@ describe('status', () => {
     expect(names).toEqual(['orders-prod']);
   });
 
-  it('refuses an option where the filter should be', async () => {
+  it('rejects an option as filter value', async () => {
     const result = await harness.run(['status', '--filter', '--json'], { env });
     expect(result.code).toBe(ExitCode.USAGE);
     expect(result.stdout).toBe('');

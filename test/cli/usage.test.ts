@@ -119,13 +119,13 @@ describe('usage errors', () => {
     expect(result.stdout).toContain('Usage: sdm status');
   });
 
-  it('help for a subcommand', async () => {
+  it('shows help for a subcommand', async () => {
     const result = await harness.run(['help', 'resource', 'add']);
     expect(result.code).toBe(ExitCode.OK);
     expect(result.stdout).toContain('Usage: sdm resource add');
   });
 
-  it('help for an unknown subcommand', async () => {
+  it('rejects help for an unknown subcommand', async () => {
     const result = await harness.run(['help', 'resource', 'nosuch']);
     expect(result.code).toBe(ExitCode.USAGE);
     expect(result.stderr).toContain("unknown command 'nosuch'");

@@ -136,7 +136,7 @@ describe('sdm client end to end', () => {
     expect(entry?.address).toMatch(/^127\.0\.0\.1:\d+$/);
   });
 
-  it('asks the node through the running agent for status', async () => {
+  it('reads status through the agent', async () => {
     const agentLog = path.join(world.home, 'agent.log');
     const relayed = (): string[] => fs.readFileSync(agentLog, 'utf8').split('\n').filter((line) => line.includes('node request for the CLI'));
     const before = relayed().length;
@@ -147,7 +147,7 @@ describe('sdm client end to end', () => {
     expect(JSON.parse(after.at(-1)!)).toMatchObject({ path: '/v1/resources', status: 200 });
   });
 
-  it('gives the command the NODE_EXTRA_CA_CERTS the launcher took from sdm', () => {
+  it('restores the CA variable for the command', () => {
     const result = shell(`NODE_EXTRA_CA_CERTS=/nonexistent/extra.pem sdm connect pg-primary -- sh -c 'echo "$NODE_EXTRA_CA_CERTS \${SDM_CALLER_NODE_EXTRA_CA_CERTS-none}"'`);
 
     expect(result.code).toBe(0);

@@ -120,7 +120,7 @@ describe('log queries', () => {
     expect(await texts({ since: '2025-03-01T11:00:00+01:00', until: '2025-03-01T13:00:00+01:00' })).toEqual(['select 2', 'select 3']);
   });
 
-  it('since after until is refused, naming both', async () => {
+  it('rejects since after until', async () => {
     await expect(texts({ since: '2025-03-01T13:00:00Z', until: '2025-03-01T11:00:00Z' })).rejects.toThrow(/until 2025-03-01T11:00:00.000Z is before since 2025-03-01T13:00:00.000Z/);
   });
 

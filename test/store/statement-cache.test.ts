@@ -23,7 +23,7 @@ describe('StatementCache', () => {
     expect(cache.prepare('SELECT count(*) AS n FROM t').get()).toEqual({ n: 2 });
   });
 
-  it('keeps at most 256 texts, dropping the oldest', () => {
+  it('drops the oldest past 256 texts', () => {
     const cache = new StatementCache(db);
     const first = cache.prepare('SELECT 0');
     for (let index = 1; index <= 256; index += 1) {

@@ -3,7 +3,7 @@ import { clientSecureContext } from '../../src/tunnel/client-context.js';
 import { generateSelfSignedCertificate } from '../../src/tunnel/certificates.js';
 
 describe('clientSecureContext', () => {
-  it('builds one context per CA set and shares it', async () => {
+  it('shares one context per CA set', async () => {
     const first = (await generateSelfSignedCertificate({ commonName: 'first CA', altNames: ['localhost'] })).certPem;
     const second = (await generateSelfSignedCertificate({ commonName: 'second CA', altNames: ['localhost'] })).certPem;
 
@@ -17,7 +17,7 @@ describe('clientSecureContext', () => {
 });
 
 describe('a pinned-only context', () => {
-  it('verifies no chain, so only the pin decides', async () => {
+  it('verifies no chain when pinned', async () => {
     const server = await generateSelfSignedCertificate({ commonName: 'node', altNames: ['localhost', '127.0.0.1'] });
     const tls = await import('node:tls');
     const listener = tls.createServer({ cert: server.certPem, key: server.keyPem }, (socket) => socket.end());
