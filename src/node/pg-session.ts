@@ -5,7 +5,7 @@ import { backendKeyData, errorResponse } from '../pgwire/backend-messages.js';
 import { FrontendScanner } from '../pgwire/frontend-scanner.js';
 import { parseBindParameters } from '../pgwire/bind-parameters.js';
 import type { AuditWriter } from '../store/audit-writer.js';
-import type { ConnectionRecord, QueryRecord, Resource, User } from '../store/types.js';
+import type { ConnectionRecord, QueryEntry, Resource, User } from '../store/types.js';
 import { readClientStartup, type FinalStartupPacket } from '../tunnel/client-startup.js';
 import type { TokenSource } from '../identity/token-source.js';
 import { sendCancel, type CancelRegistry } from './cancel-registry.js';
@@ -109,7 +109,7 @@ function startRelay(
   deps.audit.connection(record);
   log.info({ database: start.database, clientAddress: start.clientAddress }, 'session opened');
 
-  const auditor = deps.auditQueries ? new StatementAuditor(start, deps.audit, deps.auditParameters === true) : undefined;
+  const auditor = deps.auditQueries ? new StatementAuditor(start.id, deps.audit, deps.auditParameters === true) : undefined;
   let closed!: () => void;
   const closedPromise = new Promise<void>((resolve) => {
     closed = resolve;
@@ -145,10 +145,10 @@ function keyMessage(key: BackendKey): Buffer {
  */
 class StatementAuditor {
   readonly scanner: FrontendScanner;
-  private pending?: QueryRecord;
+  private pending?: QueryEntry;
 
   constructor(
-    private readonly start: SessionStart & { database: string },
+    private readonly sessionId: string,
     private readonly audit: AuditWriter,
     private readonly keepParameters: boolean,
   ) {
@@ -166,7 +166,7 @@ class StatementAuditor {
     }
   }
 
-  private onStatement(text: string, truncated: boolean, protocol: QueryRecord['protocol']): void {
+  private onStatement(text: string, truncated: boolean, protocol: QueryEntry['protocol']): void {
     this.flush();
     const record = this.record(text, truncated, protocol);
     if (protocol === 'extended' && this.keepParameters) {
@@ -183,17 +183,8 @@ class StatementAuditor {
     this.audit.query({ ...record, parameters: bound.values });
   }
 
-  private record(text: string, truncated: boolean, protocol: QueryRecord['protocol']): QueryRecord {
-    return {
-      time: now(),
-      sessionId: this.start.id,
-      user: this.start.user.email,
-      resource: this.start.resource.name,
-      database: this.start.database,
-      text,
-      truncated,
-      protocol,
-    };
+  private record(text: string, truncated: boolean, protocol: QueryEntry['protocol']): QueryEntry {
+    return { time: now(), sessionId: this.sessionId, text, truncated, protocol };
   }
 }
 

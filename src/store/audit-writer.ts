@@ -3,7 +3,7 @@
 // in-memory queue until a timer, or a full batch, starts a write.
 
 import { SdmError } from '../errors.js';
-import type { ConnectionRecord, QueryRecord, Store } from './types.js';
+import type { ConnectionRecord, QueryEntry, Store } from './types.js';
 
 export { startRetention, pruneExpiredLogs, type Clock, type RetentionOptions } from './log-retention.js';
 
@@ -47,7 +47,7 @@ export class AuditWriter {
   private readonly maxBatch: number;
   private readonly maxQueued: number;
   private readonly connections = new Map<string, ConnectionRecord>();
-  private queries: QueryRecord[] = [];
+  private queries: QueryEntry[] = [];
   private timer: NodeJS.Timeout | null = null;
   private timerIsImmediate = false;
   private writing: Promise<void> = Promise.resolve();
@@ -93,13 +93,13 @@ export class AuditWriter {
     this.schedule(this.connections.size >= this.maxBatch);
   }
 
-  query(record: QueryRecord): void {
+  query(entry: QueryEntry): void {
     if (this.closed || this.queued >= this.maxQueued) {
       this.drop(1);
       return;
     }
 
-    this.queries.push(record);
+    this.queries.push(entry);
     this.schedule(this.queries.length >= this.maxBatch);
   }
 

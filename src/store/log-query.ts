@@ -10,6 +10,14 @@ export const DEFAULT_LOG_LIMIT = 1000;
 /** Largest `limit` a log listing accepts. */
 export const MAX_LOG_LIMIT = 100_000;
 
+/** Columns a log listing filters on, as named in its SELECT. */
+export interface LogColumns {
+  rowId: string;
+  time: string;
+  resource: string;
+  user: string;
+}
+
 export interface LogSql {
   where: string;
   parameters: unknown[];
@@ -19,11 +27,11 @@ export interface LogSql {
 }
 
 /**
- * Builds the WHERE clause of a log listing. `since` is inclusive and `until`
- * exclusive, both compared with `timeColumn` after conversion to UTC ISO
- * text, which is how the store writes every time.
+ * Builds the WHERE clause of a log listing over `columns`. `since` is
+ * inclusive and `until` exclusive, both compared with the time column after
+ * conversion to UTC ISO text, which is how the store writes every time.
  */
-export function buildLogSql(query: LogQuery, timeColumn: string): LogSql {
+export function buildLogSql(query: LogQuery, columns: LogColumns): LogSql {
   const conditions: string[] = [];
   const parameters: unknown[] = [];
 
@@ -33,23 +41,23 @@ export function buildLogSql(query: LogQuery, timeColumn: string): LogSql {
     throw new ValidationError('until', `until ${until} is before since ${since}, so no record could match; expected since at or before until`);
   }
   if (since !== undefined) {
-    conditions.push(`${timeColumn} >= ?`);
+    conditions.push(`${columns.time} >= ?`);
     parameters.push(since);
   }
   if (until !== undefined) {
-    conditions.push(`${timeColumn} < ?`);
+    conditions.push(`${columns.time} < ?`);
     parameters.push(until);
   }
   if (query.resource !== undefined) {
-    conditions.push('resource = ?');
+    conditions.push(`${columns.resource} = ?`);
     parameters.push(query.resource);
   }
   if (query.user !== undefined) {
-    conditions.push('user_email = ? COLLATE NOCASE');
+    conditions.push(`${columns.user} = ? COLLATE NOCASE`);
     parameters.push(query.user.trim());
   }
   if (query.afterId !== undefined) {
-    conditions.push('row_id > ?');
+    conditions.push(`${columns.rowId} > ?`);
     parameters.push(checkInteger(query.afterId, 'afterId', 0, Number.MAX_SAFE_INTEGER));
   }
 

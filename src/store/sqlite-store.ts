@@ -11,7 +11,7 @@ import { StatementCache } from './statement-cache.js';
 import { SqliteResources } from './sqlite-resources.js';
 import { SqliteRoles, type GrantInput } from './sqlite-roles.js';
 import { SqliteUsers } from './sqlite-users.js';
-import type { ConnectionRecord, LogQuery, QueryRecord, Resource, ResourceHealth, ResourceInput, Role, Store, User } from './types.js';
+import type { ConnectionRecord, LogQuery, QueryEntry, QueryRecord, Resource, ResourceHealth, ResourceInput, Role, Store, User } from './types.js';
 
 /** Time a statement waits for another process's write lock before failing with SQLITE_BUSY. */
 export const BUSY_TIMEOUT_MS = 5_000;
@@ -168,8 +168,8 @@ class SqliteStore implements Store {
     this.change(() => this.logs.writeConnections(records));
   }
 
-  async writeQueries(records: QueryRecord[]): Promise<void> {
-    this.change(() => this.logs.writeQueries(records));
+  async writeQueries(entries: QueryEntry[]): Promise<void> {
+    this.change(() => this.logs.writeQueries(entries));
   }
 
   async listConnections(query: LogQuery): Promise<Array<ConnectionRecord & { rowId: number }>> {

@@ -84,12 +84,13 @@ export interface ConnectionRecord {
 
 export type QueryProtocol = 'simple' | 'extended';
 
-export interface QueryRecord {
+/**
+ * One statement as the node writes it. The session's user, resource and
+ * database are kept once, in its connection record, whose id is `sessionId`.
+ */
+export interface QueryEntry {
   time: string;
   sessionId: string;
-  user: string;
-  resource: string;
-  database: string;
   text: string;
   truncated: boolean;
   protocol: QueryProtocol;
@@ -99,6 +100,17 @@ export interface QueryRecord {
    * NULL as null. Absent or null otherwise.
    */
   parameters?: Array<string | null> | null;
+}
+
+/**
+ * A statement as the query log lists it: the entry with its session's user,
+ * resource and database. They are empty when the session's connection record
+ * is missing, which happens only when writing it failed.
+ */
+export interface QueryRecord extends QueryEntry {
+  user: string;
+  resource: string;
+  database: string;
 }
 
 export interface LogQuery {
@@ -141,7 +153,8 @@ export interface Store {
 
   /** Writes a batch of connection records; a record with a known id replaces the earlier one. */
   writeConnections(records: ConnectionRecord[]): Promise<void>;
-  writeQueries(records: QueryRecord[]): Promise<void>;
+  /** Writes a batch of statements; each belongs to the connection record whose id is its `sessionId`. */
+  writeQueries(entries: QueryEntry[]): Promise<void>;
   listConnections(query: LogQuery): Promise<Array<ConnectionRecord & { rowId: number }>>;
   listQueries(query: LogQuery): Promise<Array<QueryRecord & { rowId: number }>>;
   /** Deletes log records older than the given time; returns how many went. */

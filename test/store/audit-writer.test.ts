@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { AuditWriteError, AuditWriter } from '../../src/store/audit-writer.js';
-import type { ConnectionRecord, QueryRecord, Store } from '../../src/store/types.js';
+import type { ConnectionRecord, QueryEntry, Store } from '../../src/store/types.js';
 import { openTempStore, type TempStore } from './temp-store.js';
 
 /** Long enough that no timer fires during a test that flushes by hand. */
@@ -18,13 +18,10 @@ afterEach(async () => {
   await temp.cleanup();
 });
 
-function query(text: string): QueryRecord {
+function query(text: string): QueryEntry {
   return {
     time: '2025-03-01T10:00:00.000Z',
     sessionId: 's1',
-    user: 'alice@example.com',
-    resource: 'orders',
-    database: 'orders',
     text,
     truncated: false,
     protocol: 'simple',

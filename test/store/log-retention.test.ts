@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ValidationError } from '../../src/errors.js';
 import { MS_PER_DAY, pruneExpiredLogs, RETENTION_INTERVAL_MS, startRetention } from '../../src/store/log-retention.js';
-import type { QueryRecord, Store } from '../../src/store/types.js';
+import type { QueryEntry, Store } from '../../src/store/types.js';
 import { openTempStore, type TempStore } from './temp-store.js';
 
 const NOW_MS = Date.parse('2025-03-31T00:00:00.000Z');
@@ -20,8 +20,8 @@ afterEach(async () => {
   await temp.cleanup();
 });
 
-function query(text: string, time: string): QueryRecord {
-  return { time, sessionId: 's1', user: 'alice@example.com', resource: 'orders', database: 'orders', text, truncated: false, protocol: 'simple' };
+function query(text: string, time: string): QueryEntry {
+  return { time, sessionId: 's1', text, truncated: false, protocol: 'simple' };
 }
 
 describe('pruneExpiredLogs', () => {

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ValidationError } from '../../src/errors.js';
-import type { ConnectionRecord, QueryRecord, Store } from '../../src/store/types.js';
+import type { ConnectionRecord, QueryEntry, Store } from '../../src/store/types.js';
 import { openTempStore, type TempStore } from './temp-store.js';
 
 let temp: TempStore;
@@ -32,13 +32,10 @@ function connection(id: string, overrides: Partial<ConnectionRecord> = {}): Conn
   };
 }
 
-function query(text: string, overrides: Partial<QueryRecord> = {}): QueryRecord {
+function query(text: string, overrides: Partial<QueryEntry> = {}): QueryEntry {
   return {
     time: '2025-03-01T10:00:00.000Z',
     sessionId: 's1',
-    user: 'alice@example.com',
-    resource: 'orders',
-    database: 'orders',
     text,
     truncated: false,
     protocol: 'simple',
@@ -82,14 +79,32 @@ describe('connection log', () => {
     expect((error as ValidationError).field).toBe('startedAt');
     expect(await store.listConnections({})).toEqual([]);
   });
+
+  it('connections filtered by time and user', async () => {
+    await store.writeConnections([
+      connection('c1', { startedAt: '2025-03-01T09:00:00.000Z' }),
+      connection('c2', { startedAt: '2025-03-01T10:00:00.000Z', user: 'bob@example.com' }),
+      connection('c3', { startedAt: '2025-03-01T11:00:00.000Z', user: null, outcome: 'refused' }),
+    ]);
+
+    const ids = async (logQuery: Parameters<Store['listConnections']>[0]) => (await store.listConnections(logQuery)).map((record) => record.id);
+    expect(await ids({ since: '2025-03-01T09:30:00Z' })).toEqual(['c2', 'c3']);
+    expect(await ids({ user: 'bob@example.com' })).toEqual(['c2']);
+    expect(await ids({ resource: 'billing' })).toEqual([]);
+  });
 });
 
 describe('log queries', () => {
   beforeEach(async () => {
+    await store.writeConnections([
+      connection('s1'),
+      connection('s2', { resource: 'billing', database: 'billing' }),
+      connection('s3', { user: 'bob@example.com' }),
+    ]);
     await store.writeQueries([
       query('select 1', { time: '2025-03-01T09:00:00.000Z' }),
-      query('select 2', { time: '2025-03-01T10:00:00.000Z', resource: 'billing' }),
-      query('select 3', { time: '2025-03-01T11:00:00.000Z', user: 'bob@example.com' }),
+      query('select 2', { time: '2025-03-01T10:00:00.000Z', sessionId: 's2' }),
+      query('select 3', { time: '2025-03-01T11:00:00.000Z', sessionId: 's3' }),
       query('select 4', { time: '2025-03-01T12:00:00.000Z', truncated: true, protocol: 'extended' }),
     ]);
   });
@@ -106,6 +121,25 @@ describe('log queries', () => {
     const records = await store.listQueries({});
 
     expect(records[3]).toMatchObject({ truncated: true, protocol: 'extended', sessionId: 's1', database: 'orders' });
+  });
+
+  it('session fields come from the connection record', async () => {
+    const records = await store.listQueries({});
+
+    expect(records.map(({ user, resource, database }) => [user, resource, database])).toEqual([
+      ['alice@example.com', 'orders', 'orders'],
+      ['alice@example.com', 'billing', 'billing'],
+      ['bob@example.com', 'orders', 'orders'],
+      ['alice@example.com', 'orders', 'orders'],
+    ]);
+  });
+
+  it('statement without its connection record listed with empty session fields', async () => {
+    await store.writeQueries([query('select 5', { time: '2025-03-01T13:00:00.000Z', sessionId: 'lost' })]);
+
+    const [record] = await store.listQueries({ since: '2025-03-01T13:00:00Z' });
+    expect(record).toMatchObject({ text: 'select 5', sessionId: 'lost', user: '', resource: '', database: '' });
+    expect(await texts({ user: 'alice@example.com', since: '2025-03-01T12:30:00Z' })).toEqual([]);
   });
 
   it('since inclusive', async () => {
@@ -166,23 +200,11 @@ describe('log queries', () => {
     expect((error as ValidationError).field).toBe('limit');
   });
 
-  it('connections filtered by time and user', async () => {
-    await store.writeConnections([
-      connection('c1', { startedAt: '2025-03-01T09:00:00.000Z' }),
-      connection('c2', { startedAt: '2025-03-01T10:00:00.000Z', user: 'bob@example.com' }),
-      connection('c3', { startedAt: '2025-03-01T11:00:00.000Z', user: null, outcome: 'refused' }),
-    ]);
-
-    const ids = async (logQuery: Parameters<Store['listConnections']>[0]) => (await store.listConnections(logQuery)).map((record) => record.id);
-    expect(await ids({ since: '2025-03-01T09:30:00Z' })).toEqual(['c2', 'c3']);
-    expect(await ids({ user: 'bob@example.com' })).toEqual(['c2']);
-    expect(await ids({ resource: 'billing' })).toEqual([]);
-  });
 });
 
 describe('pruneLogs', () => {
   it('deletes older records only', async () => {
-    await store.writeQueries([query('old', { time: '2025-01-01T00:00:00.000Z' }), query('new', { time: '2025-03-01T00:00:00.000Z' })]);
+    await store.writeQueries([query('old', { time: '2025-01-01T00:00:00.000Z' }), query('new', { time: '2025-03-01T00:00:00.000Z', sessionId: 'ended-new' })]);
     await store.writeConnections([
       connection('ended-old', { startedAt: '2025-01-01T00:00:00.000Z', endedAt: '2025-01-01T01:00:00.000Z', outcome: 'closed' }),
       connection('ended-new', { startedAt: '2025-01-01T00:00:00.000Z', endedAt: '2025-03-01T00:00:00.000Z', outcome: 'closed' }),
@@ -193,6 +215,19 @@ describe('pruneLogs', () => {
     expect(pruned).toBe(2);
     expect((await store.listQueries({})).map((record) => record.text)).toEqual(['new']);
     expect((await store.listConnections({})).map((record) => record.id)).toEqual(['ended-new']);
+  });
+
+  it('open connection kept while its statements remain', async () => {
+    await store.writeConnections([
+      connection('open-busy', { startedAt: '2025-01-01T00:00:00.000Z' }),
+      connection('open-idle', { startedAt: '2025-01-01T00:00:00.000Z' }),
+    ]);
+    await store.writeQueries([query('recent', { time: '2025-03-01T00:00:00.000Z', sessionId: 'open-busy' })]);
+
+    await store.pruneLogs('2025-02-01T00:00:00.000Z');
+
+    expect((await store.listConnections({})).map((record) => record.id)).toEqual(['open-busy']);
+    expect((await store.listQueries({}))[0]).toMatchObject({ text: 'recent', user: 'alice@example.com' });
   });
 
   it('row ids not reused after prune', async () => {

@@ -138,3 +138,80 @@ describe('applyMigrations', () => {
     db.close();
   });
 });
+
+describe('migration 5: query log without the session fields', () => {
+  // A version 4 file: one session with its connection record, one whose
+  // record is gone, and a pruned row that used the highest row id.
+  function writeVersion4File(): void {
+    const db = new Database(path);
+    applyMigrations(db, MIGRATIONS.slice(0, 4));
+    db.exec(`
+      INSERT INTO connection_log (id, started_at, ended_at, user_email, resource, database_name, client_address, outcome, error, bytes_to_server, bytes_to_client)
+        VALUES ('kept', '2025-03-01T10:00:00.000Z', '2025-03-01T10:05:00.000Z', 'alice@example.com', 'orders', 'orders', '127.0.0.1:5000', 'closed', NULL, 10, 20);
+      INSERT INTO query_log (time, session_id, user_email, resource, database_name, text, truncated, protocol, parameters) VALUES
+        ('2025-03-01T10:01:00.000Z', 'kept', 'alice@example.com', 'orders', 'orders', 'select 1', 0, 'simple', NULL),
+        ('2025-03-01T11:01:00.000Z', 'lost', 'bob@example.com', 'billing', 'ledger', 'select 2', 0, 'extended', '["7"]'),
+        ('2025-03-01T11:02:00.000Z', 'lost', 'bob@example.com', 'billing', 'ledger', 'select 3', 1, 'simple', NULL),
+        ('2025-03-01T12:00:00.000Z', 'kept', 'alice@example.com', 'orders', 'orders', 'pruned', 0, 'simple', NULL);
+      DELETE FROM query_log WHERE text = 'pruned';
+    `);
+    expect(schemaVersion(db)).toBe(4);
+    db.close();
+  }
+
+  it('keeps every statement with its session fields', async () => {
+    writeVersion4File();
+    const store = await openSqliteStore(path);
+
+    const records = await store.listQueries({});
+    expect(records.map(({ rowId, sessionId, user, resource, database, text, truncated, protocol, parameters }) => ({
+      rowId, sessionId, user, resource, database, text, truncated, protocol, parameters,
+    }))).toEqual([
+      { rowId: 1, sessionId: 'kept', user: 'alice@example.com', resource: 'orders', database: 'orders', text: 'select 1', truncated: false, protocol: 'simple', parameters: null },
+      { rowId: 2, sessionId: 'lost', user: 'bob@example.com', resource: 'billing', database: 'ledger', text: 'select 2', truncated: false, protocol: 'extended', parameters: ['7'] },
+      { rowId: 3, sessionId: 'lost', user: 'bob@example.com', resource: 'billing', database: 'ledger', text: 'select 3', truncated: true, protocol: 'simple', parameters: null },
+    ]);
+    expect(await store.listQueries({ user: 'BOB@example.com' })).toHaveLength(2);
+    await store.close();
+  });
+
+  it('rebuilds a missing connection record from its statements', async () => {
+    writeVersion4File();
+    const store = await openSqliteStore(path);
+
+    const rebuilt = (await store.listConnections({ user: 'bob@example.com' }))[0];
+    expect(rebuilt).toMatchObject({
+      id: 'lost',
+      startedAt: '2025-03-01T11:01:00.000Z',
+      endedAt: '2025-03-01T11:02:00.000Z',
+      resource: 'billing',
+      database: 'ledger',
+      outcome: 'failed',
+      error: 'connection record missing; rebuilt from the query log',
+    });
+    expect((await store.listConnections({})).map((record) => record.id)).toEqual(['kept', 'lost']);
+    await store.close();
+  });
+
+  it('row ids freed before the migration stay unused', async () => {
+    writeVersion4File();
+    const store = await openSqliteStore(path);
+
+    await store.writeQueries([{ time: '2025-03-02T00:00:00.000Z', sessionId: 'kept', text: 'select 5', truncated: false, protocol: 'simple' }]);
+    const newest = (await store.listQueries({ limit: 1 }))[0];
+    expect(newest).toMatchObject({ text: 'select 5', rowId: 5 });
+    await store.close();
+  });
+
+  it('leaves only the time index on the query log', async () => {
+    const store = await openSqliteStore(path);
+    await store.close();
+
+    const db = new Database(path, { readonly: true });
+    const indexes = db.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'query_log' AND sql IS NOT NULL").pluck().all();
+    const columns = db.prepare("SELECT name FROM pragma_table_info('query_log')").pluck().all();
+    expect(indexes).toEqual(['query_log_time']);
+    expect(columns).toEqual(['row_id', 'time', 'session_id', 'text', 'truncated', 'protocol', 'parameters']);
+    db.close();
+  });
+});
