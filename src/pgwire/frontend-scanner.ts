@@ -52,7 +52,8 @@ const EXPECTED_CODES = [...SESSION_CODES].map((code) => String.fromCharCode(code
  * It reads message headers only, carrying a partial header across chunks,
  * and skips every message body by counting bytes. Query ('Q') and Parse
  * ('P') messages are the exception: the first `maxTextBytes` bytes of their
- * query string are copied into a buffer allocated for that message. Other
+ * query string are decoded, straight from the chunk when the whole string is
+ * in it, and otherwise from a buffer allocated for that message. Other
  * messages cause no allocation, so the scanner never keeps a whole message.
  */
 export class FrontendScanner {
@@ -63,6 +64,8 @@ export class FrontendScanner {
   private streamOffset = 0;
   private messageOffset = 0;
   private text: Buffer | undefined;
+  /** Bytes the current message's text or Bind body may take; `text` is allocated with this size when first needed. */
+  private textCapacity = 0;
   private textBytes = 0;
   private truncated = false;
   private failure: ScanError | undefined;
@@ -127,19 +130,22 @@ export class FrontendScanner {
 
   private firstBodyPhase(code: number): Phase {
     if (code === FrontendCode.Bind && this.options.onBind) {
-      this.text = Buffer.allocUnsafe(Math.min(this.options.maxBindBytes ?? DEFAULT_MAX_BIND_BYTES, this.remainingBytes));
-      this.textBytes = 0;
-      this.truncated = false;
+      this.startText(this.options.maxBindBytes ?? DEFAULT_MAX_BIND_BYTES);
       return Phase.BindBody;
     }
     if (code !== FrontendCode.Query && code !== FrontendCode.Parse) {
       return Phase.Skip;
     }
 
-    this.text = Buffer.allocUnsafe(Math.min(this.options.maxTextBytes, this.remainingBytes));
+    this.startText(this.options.maxTextBytes);
+    return code === FrontendCode.Query ? Phase.StatementText : Phase.StatementName;
+  }
+
+  private startText(maxBytes: number): void {
+    this.text = undefined;
+    this.textCapacity = Math.min(maxBytes, this.remainingBytes);
     this.textBytes = 0;
     this.truncated = false;
-    return code === FrontendCode.Query ? Phase.StatementText : Phase.StatementName;
   }
 
   private readBody(chunk: Buffer, position: number): number {
@@ -174,6 +180,14 @@ export class FrontendScanner {
   private copyStatementText(chunk: Buffer, position: number, end: number): number {
     const terminator = findZero(chunk, position, end);
     const textEnd = terminator === -1 ? end : terminator;
+
+    // The common case, a whole statement in one chunk, is decoded in place.
+    if (terminator !== -1 && this.textBytes === 0 && textEnd - position <= this.textCapacity) {
+      this.phase = Phase.Skip;
+      this.options.onStatement(chunk.toString('utf8', position, textEnd), false, this.protocol());
+      return terminator + 1;
+    }
+
     this.appendText(chunk, position, textEnd);
     if (terminator === -1) {
       return end;
@@ -185,7 +199,7 @@ export class FrontendScanner {
   }
 
   private appendText(chunk: Buffer, start: number, end: number): void {
-    const text = this.text as Buffer;
+    const text = (this.text ??= Buffer.allocUnsafe(this.textCapacity));
     const copied = Math.min(end - start, text.length - this.textBytes);
     chunk.copy(text, this.textBytes, start, start + copied);
     this.textBytes += copied;
@@ -195,17 +209,20 @@ export class FrontendScanner {
   }
 
   private emitStatement(): void {
-    const text = this.text as Buffer;
+    const text = this.text ?? EMPTY;
     const length = this.truncated ? completeUtf8Length(text, this.textBytes) : this.textBytes;
-    const protocol = this.header[0] === FrontendCode.Query ? 'simple' : 'extended';
     const truncated = this.truncated;
 
     this.text = undefined;
-    this.options.onStatement(text.toString('utf8', 0, length), truncated, protocol);
+    this.options.onStatement(text.toString('utf8', 0, length), truncated, this.protocol());
+  }
+
+  private protocol(): 'simple' | 'extended' {
+    return this.header[0] === FrontendCode.Query ? 'simple' : 'extended';
   }
 
   private emitBind(): void {
-    const body = (this.text as Buffer).subarray(0, this.textBytes);
+    const body = (this.text ?? EMPTY).subarray(0, this.textBytes);
     const truncated = this.truncated;
     this.text = undefined;
     this.options.onBind?.(body, truncated);
@@ -231,6 +248,8 @@ export class FrontendScanner {
     this.failure = { sqlstate: PROTOCOL_VIOLATION, message };
   }
 }
+
+const EMPTY = Buffer.alloc(0);
 
 function findZero(chunk: Buffer, start: number, end: number): number {
   const index = chunk.indexOf(0, start);
