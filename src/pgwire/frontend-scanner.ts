@@ -57,8 +57,11 @@ const EXPECTED_CODES = [...SESSION_CODES].map((code) => String.fromCharCode(code
  * messages cause no allocation, so the scanner never keeps a whole message.
  */
 export class FrontendScanner {
+  /** A header split across chunks, gathered until complete. */
   private readonly header = Buffer.alloc(MESSAGE_HEADER_BYTES);
   private headerBytes = 0;
+  /** Type byte of the current message. */
+  private code = 0;
   private phase = Phase.Header;
   private remainingBytes = 0;
   private streamOffset = 0;
@@ -99,20 +102,25 @@ export class FrontendScanner {
         this.fail(describeUnexpectedCode(chunk[position], this.messageOffset));
         return position;
       }
+      // The common case, a whole header in the chunk, is read in place.
+      if (chunk.length - position >= MESSAGE_HEADER_BYTES) {
+        this.startBody(chunk[position], chunk.readInt32BE(position + 1));
+        return position + MESSAGE_HEADER_BYTES;
+      }
     }
 
     const copied = Math.min(MESSAGE_HEADER_BYTES - this.headerBytes, chunk.length - position);
     chunk.copy(this.header, this.headerBytes, position, position + copied);
     this.headerBytes += copied;
     if (this.headerBytes === MESSAGE_HEADER_BYTES) {
-      this.startBody();
+      this.headerBytes = 0;
+      this.startBody(this.header[0], this.header.readInt32BE(1));
     }
     return position + copied;
   }
 
-  private startBody(): void {
-    const code = this.header[0];
-    const length = this.header.readInt32BE(1);
+  private startBody(code: number, length: number): void {
+    this.code = code;
     if (length < LENGTH_FIELD_BYTES) {
       this.fail(`frontend message '${String.fromCharCode(code)}' at byte ${this.messageOffset} declares length ${length}; expected at least ${LENGTH_FIELD_BYTES}`);
       return;
@@ -218,7 +226,7 @@ export class FrontendScanner {
   }
 
   private protocol(): 'simple' | 'extended' {
-    return this.header[0] === FrontendCode.Query ? 'simple' : 'extended';
+    return this.code === FrontendCode.Query ? 'simple' : 'extended';
   }
 
   private emitBind(): void {
@@ -230,7 +238,7 @@ export class FrontendScanner {
 
   private endMessage(): void {
     if (this.phase === Phase.StatementName || this.phase === Phase.StatementText) {
-      const name = this.header[0] === FrontendCode.Query ? 'Query' : 'Parse';
+      const name = this.code === FrontendCode.Query ? 'Query' : 'Parse';
       this.fail(`${name} message at byte ${this.messageOffset} ends before the zero byte that terminates its query string`);
       return;
     }
@@ -238,7 +246,6 @@ export class FrontendScanner {
       this.emitBind();
     }
 
-    this.headerBytes = 0;
     this.phase = Phase.Header;
   }
 
