@@ -107,6 +107,7 @@ export async function runGateway(options: RunOptions): Promise<RunningGateway> {
     await parts.dispose();
     throw listenError(error as NodeJS.ErrnoException, host, port);
   }
+  await endLeftoverSessions(store, logger);
   await parts.health.start();
   const address = server.address() as AddressInfo;
   const fingerprint = fingerprintOf(certPem);
@@ -117,6 +118,18 @@ export async function runGateway(options: RunOptions): Promise<RunningGateway> {
     fingerprint,
     close: () => shutdown(server, admin, parts, config, logger),
   };
+}
+
+/** Error of a connection record that an earlier run of the node left open. */
+export const LEFTOVER_SESSION_ERROR = 'the node stopped before the session ended';
+
+// Runs once the node owns its listening port, so that a second node started
+// on the same data directory fails first and leaves these records alone.
+async function endLeftoverSessions(store: Store, logger: Logger): Promise<void> {
+  const count = await store.endOpenConnections(new Date().toISOString(), LEFTOVER_SESSION_ERROR);
+  if (count > 0) {
+    logger.warn({ count }, 'connection records left open by an earlier run ended as failed');
+  }
 }
 
 type Parts = Awaited<ReturnType<typeof assemble>>;

@@ -119,37 +119,40 @@ CREATE INDEX query_log_user ON query_log (user_email COLLATE NOCASE, row_id);
 CREATE INDEX query_log_session ON query_log (session_id);
 `;
 
-// The user, resource and database of a statement are those of its session,
-// so they are kept once, in the connection record, and listings join it.
-// With them went the two indexes that served the user and resource filters:
-// each row cost about 7 µs to write before and 4 µs after, and the node
-// writes one row per statement. A session whose connection record is
-// missing gets one rebuilt from its statements, so none loses its user.
-// The sequence is carried over so that row ids freed by pruning stay unused.
-const SLIM_QUERY_LOG_SQL = `
-CREATE TABLE query_log_slim (
+// The query log becomes one row per batch of statements (see
+// sqlite-query-log.ts). A statement's user, resource and database are those
+// of its session, so they are left to the connection log; a session whose
+// connection record is missing gets one rebuilt from its statements. Old
+// rows keep their ids, in batches of up to 1000, and the sequence carries
+// over so that ids freed by pruning stay unused.
+const QUERY_LOG_BATCHES_SQL = `
+CREATE TABLE query_log_batches (
   row_id INTEGER PRIMARY KEY AUTOINCREMENT,
-  time TEXT NOT NULL,
-  session_id TEXT NOT NULL,
-  text TEXT NOT NULL,
-  truncated INTEGER NOT NULL CHECK (truncated IN (0, 1)),
-  protocol TEXT NOT NULL CHECK (protocol IN ('simple', 'extended')),
-  parameters TEXT
+  first_id INTEGER NOT NULL,
+  min_time TEXT NOT NULL,
+  max_time TEXT NOT NULL,
+  count INTEGER NOT NULL CHECK (count > 0),
+  statements TEXT NOT NULL
 );
+CREATE INDEX query_log_batches_min_time ON query_log_batches (min_time);
+CREATE INDEX query_log_batches_max_time ON query_log_batches (max_time);
+
 INSERT INTO connection_log (id, started_at, ended_at, user_email, resource, database_name, client_address, outcome, error,
     bytes_to_server, bytes_to_client)
   SELECT session_id, min(time), max(time), user_email, resource, database_name, NULL, 'failed',
     'connection record missing; rebuilt from the query log', 0, 0
   FROM query_log WHERE session_id NOT IN (SELECT id FROM connection_log) GROUP BY session_id;
-INSERT INTO query_log_slim (row_id, time, session_id, text, truncated, protocol, parameters)
-  SELECT row_id, time, session_id, text, truncated, protocol, parameters FROM query_log;
-INSERT INTO sqlite_sequence (name, seq) SELECT 'query_log_slim', 0
-  WHERE NOT EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = 'query_log_slim');
+
+INSERT INTO query_log_batches (row_id, first_id, min_time, max_time, count, statements)
+  SELECT max(row_id), min(row_id), min(time), max(time), count(*),
+    json_group_array(json_array(row_id, time, session_id, text, truncated, protocol, json(parameters)) ORDER BY row_id)
+  FROM query_log GROUP BY (row_id - 1) / 1000;
+
+INSERT INTO sqlite_sequence (name, seq) SELECT 'query_log_batches', 0
+  WHERE NOT EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = 'query_log_batches');
 UPDATE sqlite_sequence SET seq = max(seq, coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'query_log'), 0))
-  WHERE name = 'query_log_slim';
+  WHERE name = 'query_log_batches';
 DROP TABLE query_log;
-ALTER TABLE query_log_slim RENAME TO query_log;
-CREATE INDEX query_log_time ON query_log (time);
 `;
 
 export const MIGRATIONS: readonly Migration[] = [
@@ -159,7 +162,7 @@ export const MIGRATIONS: readonly Migration[] = [
   // No listing filters by session, and keeping this index up to date was
   // about a third of the cost of each query log row.
   { version: 4, description: 'query log without the session index', sql: 'DROP INDEX query_log_session;' },
-  { version: 5, description: 'query log rows without the session fields', sql: SLIM_QUERY_LOG_SQL },
+  { version: 5, description: 'query log in batches, without the session fields', sql: QUERY_LOG_BATCHES_SQL },
 ];
 
 /** Reads the schema version stored in the file's header. */

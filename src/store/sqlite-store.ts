@@ -180,6 +180,10 @@ class SqliteStore implements Store {
     return this.logs.listQueries(query);
   }
 
+  async endOpenConnections(endedAt: string, error: string): Promise<number> {
+    return this.change(() => this.logs.endOpenConnections(endedAt, error));
+  }
+
   async pruneLogs(before: string): Promise<number> {
     return this.change(() => this.logs.prune(before));
   }

@@ -157,8 +157,10 @@ export interface Store {
   writeQueries(entries: QueryEntry[]): Promise<void>;
   listConnections(query: LogQuery): Promise<Array<ConnectionRecord & { rowId: number }>>;
   listQueries(query: LogQuery): Promise<Array<QueryRecord & { rowId: number }>>;
-  /** Deletes log records older than the given time; returns how many went. */
+  /** Deletes statements older than the given time, and connections that ended before it; returns how many went. */
   pruneLogs(before: string): Promise<number>;
+  /** Ends every connection record still open as failed, with this time and error; returns how many there were. */
+  endOpenConnections(endedAt: string, error: string): Promise<number>;
 
   close(): Promise<void>;
 }

@@ -186,6 +186,40 @@ describe('log queries', () => {
     expect(await texts({ user: 'alice@example.com', resource: 'orders', since: '2025-03-01T09:30:00Z' })).toEqual(['select 4']);
   });
 
+  it('listings across many batches match a plain filter of every statement', async () => {
+    const written: string[] = [];
+    for (let batch = 0; batch < 40; batch += 1) {
+      const entries = [0, 1, 2].map((index) => {
+        const text = `batch ${batch} statement ${index}`;
+        written.push(text);
+        return query(text, { time: new Date(Date.UTC(2025, 3, 1, 0, batch, index)).toISOString(), sessionId: (batch + index) % 7 === 0 ? 's3' : 's1' });
+      });
+      await store.writeQueries(entries);
+    }
+    const all = await store.listQueries({ since: '2025-04-01T00:00:00Z', limit: 1000 });
+    expect(all.map((record) => record.text)).toEqual(written);
+    expect(new Set(all.map((record) => record.rowId)).size).toBe(written.length);
+    expect(all.map((record) => record.rowId)).toEqual([...all.map((record) => record.rowId)].sort((a, b) => a - b));
+
+    const bobs = all.filter((record) => record.user === 'bob@example.com');
+    expect(await store.listQueries({ user: 'bob@example.com', since: '2025-04-01T00:00:00Z', limit: 5 })).toEqual(bobs.slice(-5));
+    expect(await store.listQueries({ user: 'bob@example.com', afterId: all[10].rowId, limit: 4 })).toEqual(
+      bobs.filter((record) => record.rowId > all[10].rowId).slice(0, 4),
+    );
+    expect(await store.listQueries({ afterId: all[100].rowId })).toEqual(all.slice(101));
+    expect(await store.listQueries({ since: '2025-04-01T00:10:00Z', until: '2025-04-01T00:12:01Z' })).toEqual(all.slice(30, 37));
+  });
+
+  it('rejects a malformed entry and writes none of its batch', async () => {
+    const error = await store
+      .writeQueries([query('fine'), query('bad', { protocol: 'binary' as never })])
+      .catch((caught: unknown) => caught);
+
+    expect((error as ValidationError).field).toBe('protocol');
+    expect(await texts({ since: '2025-03-01T12:30:00Z' })).toEqual([]);
+    expect(await texts({})).toHaveLength(4);
+  });
+
   it('invalid since', async () => {
     const error = await store.listQueries({ since: 'last tuesday' }).catch((caught: unknown) => caught);
 
@@ -200,6 +234,27 @@ describe('log queries', () => {
     expect((error as ValidationError).field).toBe('limit');
   });
 
+});
+
+describe('endOpenConnections', () => {
+  it('ends open records as failed and leaves the others', async () => {
+    await store.writeConnections([
+      connection('left-open'),
+      connection('closed', { endedAt: '2025-03-01T10:05:00.000Z', outcome: 'closed' }),
+    ]);
+    const [leftOpen] = await store.listConnections({});
+
+    expect(await store.endOpenConnections('2025-03-02T00:00:00.000Z', 'the node stopped before the session ended')).toBe(1);
+
+    const records = await store.listConnections({});
+    expect(records.map((record) => [record.id, record.outcome, record.endedAt, record.error])).toEqual([
+      ['closed', 'closed', '2025-03-01T10:05:00.000Z', null],
+      ['left-open', 'failed', '2025-03-02T00:00:00.000Z', 'the node stopped before the session ended'],
+    ]);
+    expect(records[1]).toMatchObject({ user: 'alice@example.com', clientAddress: '127.0.0.1:50000', startedAt: leftOpen.startedAt });
+    expect(records[1].rowId).toBeGreaterThan(leftOpen.rowId);
+    expect(await store.endOpenConnections('2025-03-03T00:00:00.000Z', 'again')).toBe(0);
+  });
 });
 
 describe('pruneLogs', () => {
@@ -217,17 +272,29 @@ describe('pruneLogs', () => {
     expect((await store.listConnections({})).map((record) => record.id)).toEqual(['ended-new']);
   });
 
-  it('open connection kept while its statements remain', async () => {
-    await store.writeConnections([
-      connection('open-busy', { startedAt: '2025-01-01T00:00:00.000Z' }),
-      connection('open-idle', { startedAt: '2025-01-01T00:00:00.000Z' }),
-    ]);
-    await store.writeQueries([query('recent', { time: '2025-03-01T00:00:00.000Z', sessionId: 'open-busy' })]);
+  it('open connection kept however old', async () => {
+    await store.writeConnections([connection('open-old', { startedAt: '2025-01-01T00:00:00.000Z' })]);
+    await store.writeQueries([query('recent', { time: '2025-03-01T00:00:00.000Z', sessionId: 'open-old' })]);
 
     await store.pruneLogs('2025-02-01T00:00:00.000Z');
 
-    expect((await store.listConnections({})).map((record) => record.id)).toEqual(['open-busy']);
+    expect((await store.listConnections({})).map((record) => record.id)).toEqual(['open-old']);
     expect((await store.listQueries({}))[0]).toMatchObject({ text: 'recent', user: 'alice@example.com' });
+  });
+
+  it('batch across the cutoff keeps its newer statements', async () => {
+    await store.writeQueries([
+      query('a', { time: '2025-01-01T00:00:00.000Z' }),
+      query('b', { time: '2025-03-01T00:00:00.000Z' }),
+      query('c', { time: '2025-01-02T00:00:00.000Z' }),
+      query('d', { time: '2025-03-02T00:00:00.000Z' }),
+    ]);
+    const before = await store.listQueries({});
+
+    expect(await store.pruneLogs('2025-02-01T00:00:00.000Z')).toBe(2);
+    expect(await store.listQueries({})).toEqual([before[1], before[3]]);
+    expect((await store.listQueries({ until: '2025-03-01T12:00:00Z' })).map((record) => record.text)).toEqual(['b']);
+    expect(await store.pruneLogs('2025-02-01T00:00:00.000Z')).toBe(0);
   });
 
   it('row ids not reused after prune', async () => {

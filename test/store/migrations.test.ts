@@ -34,7 +34,7 @@ describe('opening a file', () => {
 
     const db = new Database(path, { readonly: true });
     expect(schemaVersion(db)).toBe(LATEST_VERSION);
-    expect(tableNames(db)).toEqual(expect.arrayContaining(['resources', 'resource_health', 'users', 'roles', 'role_grants', 'role_members', 'connection_log', 'query_log']));
+    expect(tableNames(db)).toEqual(expect.arrayContaining(['resources', 'resource_health', 'users', 'roles', 'role_grants', 'role_members', 'connection_log', 'query_log_batches']));
     db.close();
   });
 
@@ -139,7 +139,7 @@ describe('applyMigrations', () => {
   });
 });
 
-describe('migration 5: query log without the session fields', () => {
+describe('migration 5: query log in batches, without the session fields', () => {
   // A version 4 file: one session with its connection record, one whose
   // record is gone, and a pruned row that used the highest row id.
   function writeVersion4File(): void {
@@ -203,15 +203,15 @@ describe('migration 5: query log without the session fields', () => {
     await store.close();
   });
 
-  it('leaves only the time index on the query log', async () => {
+  it('replaces the query log table with the batch table', async () => {
+    writeVersion4File();
     const store = await openSqliteStore(path);
     await store.close();
 
     const db = new Database(path, { readonly: true });
-    const indexes = db.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'query_log' AND sql IS NOT NULL").pluck().all();
-    const columns = db.prepare("SELECT name FROM pragma_table_info('query_log')").pluck().all();
-    expect(indexes).toEqual(['query_log_time']);
-    expect(columns).toEqual(['row_id', 'time', 'session_id', 'text', 'truncated', 'protocol', 'parameters']);
+    expect(tableNames(db)).not.toContain('query_log');
+    const batches = db.prepare('SELECT row_id, first_id, min_time, max_time, count FROM query_log_batches').all();
+    expect(batches).toEqual([{ row_id: 3, first_id: 1, min_time: '2025-03-01T10:01:00.000Z', max_time: '2025-03-01T11:02:00.000Z', count: 3 }]);
     db.close();
   });
 });

@@ -1,0 +1,64 @@
+import { afterEach, describe, expect, it } from 'vitest';
+
+import { silentLogger } from '../../src/log.js';
+import { dataDirPaths } from '../../src/node/data-dir.js';
+import { LEFTOVER_SESSION_ERROR, runGateway, type RunningGateway } from '../../src/node/gateway.js';
+import { openSqliteStore } from '../../src/store/sqlite-store.js';
+import type { ConnectionRecord } from '../../src/store/types.js';
+import { startTestNode, type TestNode } from '../helpers/node-harness.js';
+
+const LEFT_OPEN: ConnectionRecord = {
+  id: 'left-open',
+  startedAt: '2025-03-01T10:00:00.000Z',
+  endedAt: null,
+  user: 'alice@example.com',
+  resource: 'orders',
+  database: 'orders',
+  clientAddress: '127.0.0.1:50000',
+  outcome: 'open',
+  error: null,
+  bytesToServer: 0,
+  bytesToClient: 0,
+};
+
+let node: TestNode | undefined;
+let second: RunningGateway | undefined;
+
+afterEach(async () => {
+  await second?.close();
+  await node?.close();
+  second = undefined;
+  node = undefined;
+});
+
+async function connectionRecords(dataDir: string): Promise<ConnectionRecord[]> {
+  const store = await openSqliteStore(dataDirPaths(dataDir).store);
+  try {
+    return await store.listConnections({});
+  } finally {
+    await store.close();
+  }
+}
+
+describe('connection records left open by an earlier run', () => {
+  it('are ended as failed when the node starts, and left alone by a node that cannot start', async () => {
+    node = await startTestNode();
+    const store = await openSqliteStore(dataDirPaths(node.dataDir).store);
+    await store.writeConnections([LEFT_OPEN]);
+    await store.close();
+
+    // A second node on the same data directory fails on the port in use and
+    // must not end the first node's open sessions.
+    await expect(runGateway({ dataDir: node.dataDir, listen: `127.0.0.1:${node.port}`, logger: silentLogger() })).rejects.toThrow(/in use/);
+    expect((await connectionRecords(node.dataDir))[0]).toMatchObject({ id: 'left-open', outcome: 'open', endedAt: null });
+
+    const dataDir = node.dataDir;
+    await node.close();
+    node = undefined;
+    second = await runGateway({ dataDir, listen: '127.0.0.1:0', logger: silentLogger() });
+
+    const [record] = await connectionRecords(dataDir);
+    expect(record).toMatchObject({ id: 'left-open', outcome: 'failed', error: LEFTOVER_SESSION_ERROR, user: 'alice@example.com' });
+    expect(Date.parse(record.endedAt!)).toBeGreaterThan(Date.parse(LEFT_OPEN.startedAt));
+  });
+});
