@@ -102,7 +102,7 @@ export function storedTime(value: string, field: string): string {
 }
 
 /**
- * Whether `value` is in the UTC form `Date.prototype.toISOString` writes,
+ * Checks whether `value` is in the UTC form `Date.prototype.toISOString` writes,
  * such as 2025-01-31T09:00:00.000Z, which the node's own records use. The
  * audit log checks every statement's time, and a regular expression doing
  * the same took about 1 µs of each.
@@ -144,7 +144,7 @@ function digits(value: string, start: number, count: number): boolean {
   return true;
 }
 
-/** Whether the two digits at `start` form a number from `min` to `max`. */
+/** Checks whether the two digits at `start` form a number from `min` to `max`. */
 function inRange(value: string, start: number, min: number, max: number): boolean {
   if (!digits(value, start, 2)) {
     return false;

@@ -121,7 +121,7 @@ CREATE INDEX query_log_session ON query_log (session_id);
 
 // The query log becomes one row per batch of statements (see
 // sqlite-query-log.ts). A statement's user, resource and database are those
-// of its session, so they are left to the connection log; a session whose
+// of its session, so they are left to the connection log. A session whose
 // connection record is missing gets one rebuilt from its statements. Old
 // rows keep their ids, in batches of up to 1000, and the sequence carries
 // over so that ids freed by pruning stay unused.

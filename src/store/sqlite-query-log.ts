@@ -5,8 +5,9 @@
 // resource and database are those of its session and are kept once, in the
 // connection log.
 //
-// One row per statement cost the node 4 to 7 µs of CPU per statement, most of
-// it in SQLite; one row per batch costs about 1 µs (see docs/benchmarks.md).
+// One row per statement cost the node 4 to 11 µs of CPU per statement, most of
+// it in SQLite. With one row per batch, scanning, queueing and storing a
+// statement costs about 2 µs in all (docs/benchmarks.md).
 // Listings read batches newest or oldest first and filter in JavaScript.
 
 import { ValidationError } from '../errors.js';
@@ -35,31 +36,44 @@ const INSERT_BATCH_SQL = 'INSERT INTO query_log_batches (row_id, first_id, min_t
 const SESSION_SQL = 'SELECT user_email, resource, database_name FROM connection_log WHERE id = ?';
 
 /** Batches read per SELECT while a listing looks for matching statements. */
-const BATCHES_PER_READ = 16;
+const BATCHES_PER_READ = 8;
+
+/**
+ * Statement text, in UTF-16 code units, after which a batch is closed and
+ * the rest of the write goes to the next one. A listing holds up to
+ * BATCHES_PER_READ batches in memory at once, and one statement keeps up to
+ * 64 KiB of text, so this keeps each read to a few MiB.
+ */
+export const MAX_BATCH_TEXT_LENGTH = 512 * 1024;
 
 /** Writes, lists and prunes the query log. Callers wrap writes in a transaction. */
 export class SqliteQueryLog {
   constructor(private readonly db: StatementSource) {}
 
-  /** Stores the entries as one batch; throws ValidationError, storing nothing, when an entry is malformed. */
+  /**
+   * Stores the entries as one batch, or as several when their text passes
+   * MAX_BATCH_TEXT_LENGTH. Throws ValidationError when an entry is malformed;
+   * the caller's transaction then stores none of them.
+   */
   write(entries: QueryEntry[]): void {
-    if (entries.length === 0) {
-      return;
-    }
+    let nextId = ((this.db.prepare(LAST_ID_SQL).get() as { seq: number } | undefined)?.seq ?? 0) + 1;
+    let batch: StoredStatement[] = [];
+    let textLength = 0;
 
-    const lastId = (this.db.prepare(LAST_ID_SQL).get() as { seq: number } | undefined)?.seq ?? 0;
-    const statements: StoredStatement[] = [];
-    let minTime = '';
-    let maxTime = '';
     for (const entry of entries) {
-      const time = storedTime(entry.time, 'time');
       checkEntry(entry);
-      statements.push([lastId + statements.length + 1, time, entry.sessionId, entry.text, entry.truncated ? 1 : 0, entry.protocol, entry.parameters ?? null]);
-      minTime = minTime === '' || time < minTime ? time : minTime;
-      maxTime = time > maxTime ? time : maxTime;
+      batch.push([nextId, storedTime(entry.time, 'time'), entry.sessionId, entry.text, entry.truncated ? 1 : 0, entry.protocol, entry.parameters ?? null]);
+      nextId += 1;
+      textLength += entry.text.length;
+      if (textLength >= MAX_BATCH_TEXT_LENGTH) {
+        this.insert(batch);
+        batch = [];
+        textLength = 0;
+      }
     }
-
-    this.db.prepare(INSERT_BATCH_SQL).run(lastId + entries.length, lastId + 1, minTime, maxTime, entries.length, JSON.stringify(statements));
+    if (batch.length > 0) {
+      this.insert(batch);
+    }
   }
 
   /** Lists statements oldest first: the newest `limit` that match, or with `afterId` the first `limit` after it. */
@@ -104,6 +118,17 @@ export class SqliteQueryLog {
         .run(kept[0][0], minTime, kept.length, JSON.stringify(kept), batch.row_id);
     }
     return whole.count + partial;
+  }
+
+  private insert(batch: StoredStatement[]): void {
+    let minTime = batch[0][1];
+    let maxTime = minTime;
+    for (const [, time] of batch) {
+      minTime = time < minTime ? time : minTime;
+      maxTime = time > maxTime ? time : maxTime;
+    }
+    const lastId = batch[batch.length - 1][0];
+    this.db.prepare(INSERT_BATCH_SQL).run(lastId, batch[0][0], minTime, maxTime, batch.length, JSON.stringify(batch));
   }
 
   /** Reads the batches that may hold matching statements, in listing order, a few at a time. */

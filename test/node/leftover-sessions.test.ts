@@ -6,20 +6,9 @@ import { LEFTOVER_SESSION_ERROR, runGateway, type RunningGateway } from '../../s
 import { openSqliteStore } from '../../src/store/sqlite-store.js';
 import type { ConnectionRecord } from '../../src/store/types.js';
 import { startTestNode, type TestNode } from '../helpers/node-harness.js';
+import { connectionRecord } from '../store/temp-store.js';
 
-const LEFT_OPEN: ConnectionRecord = {
-  id: 'left-open',
-  startedAt: '2025-03-01T10:00:00.000Z',
-  endedAt: null,
-  user: 'alice@example.com',
-  resource: 'orders',
-  database: 'orders',
-  clientAddress: '127.0.0.1:50000',
-  outcome: 'open',
-  error: null,
-  bytesToServer: 0,
-  bytesToClient: 0,
-};
+const LEFT_OPEN = connectionRecord('left-open');
 
 let node: TestNode | undefined;
 let second: RunningGateway | undefined;
@@ -41,7 +30,7 @@ async function connectionRecords(dataDir: string): Promise<ConnectionRecord[]> {
 }
 
 describe('connection records left open by an earlier run', () => {
-  it('are ended as failed when the node starts, and left alone by a node that cannot start', async () => {
+  it('ended at start, kept by a failed start', async () => {
     node = await startTestNode();
     const store = await openSqliteStore(dataDirPaths(node.dataDir).store);
     await store.writeConnections([LEFT_OPEN]);

@@ -1,7 +1,9 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import Database from 'better-sqlite3';
 import { ValidationError } from '../../src/errors.js';
-import type { ConnectionRecord, QueryEntry, Store } from '../../src/store/types.js';
-import { openTempStore, type TempStore } from './temp-store.js';
+import { MAX_BATCH_TEXT_LENGTH } from '../../src/store/sqlite-query-log.js';
+import type { QueryEntry, Store } from '../../src/store/types.js';
+import { connectionRecord as connection, openTempStore, type TempStore } from './temp-store.js';
 
 let temp: TempStore;
 let store: Store;
@@ -14,23 +16,6 @@ beforeEach(async () => {
 afterEach(async () => {
   await temp.cleanup();
 });
-
-function connection(id: string, overrides: Partial<ConnectionRecord> = {}): ConnectionRecord {
-  return {
-    id,
-    startedAt: '2025-03-01T10:00:00.000Z',
-    endedAt: null,
-    user: 'alice@example.com',
-    resource: 'orders',
-    database: 'orders',
-    clientAddress: '127.0.0.1:50000',
-    outcome: 'open',
-    error: null,
-    bytesToServer: 0,
-    bytesToClient: 0,
-    ...overrides,
-  };
-}
 
 function query(text: string, overrides: Partial<QueryEntry> = {}): QueryEntry {
   return {
@@ -208,6 +193,18 @@ describe('log queries', () => {
     );
     expect(await store.listQueries({ afterId: all[100].rowId })).toEqual(all.slice(101));
     expect(await store.listQueries({ since: '2025-04-01T00:10:00Z', until: '2025-04-01T00:12:01Z' })).toEqual(all.slice(30, 37));
+  });
+
+  it('long texts split one write into batches', async () => {
+    const text = (index: number) => `select '${String(index).padStart(2, '0')}${'x'.repeat(64 * 1024)}'`;
+    await store.writeQueries(Array.from({ length: 20 }, (_, index) => query(text(index), { time: '2025-03-02T00:00:00.000Z' })));
+
+    const records = await store.listQueries({ since: '2025-03-02T00:00:00Z' });
+    expect(records.map((record) => record.text)).toEqual(Array.from({ length: 20 }, (_, index) => text(index)));
+    expect(records.map((record) => record.rowId - records[0].rowId)).toEqual(Array.from({ length: 20 }, (_, index) => index));
+    const db = new Database(temp.path, { readonly: true });
+    expect(db.prepare('SELECT count(*) AS count FROM query_log_batches').get()).toEqual({ count: 1 + Math.ceil((20 * text(0).length) / MAX_BATCH_TEXT_LENGTH) });
+    db.close();
   });
 
   it('rejects a malformed entry and writes none of its batch', async () => {

@@ -1,10 +1,11 @@
-// Opens a real SQLite store in a fresh temporary directory for one test.
+// Opens a real SQLite store in a fresh temporary directory for one test, and
+// builds the inputs the store tests write.
 
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openSqliteStore } from '../../src/store/sqlite-store.js';
-import type { ResourceInput, Store } from '../../src/store/types.js';
+import type { ConnectionRecord, ResourceInput, Store } from '../../src/store/types.js';
 
 export interface TempStore {
   store: Store;
@@ -55,4 +56,22 @@ export function resourceInput(overrides: Partial<ResourceInput> = {}): ResourceI
 /** Builds a token hash made of one repeated hex digit. */
 export function fakeTokenHash(digit: string): string {
   return digit.repeat(64);
+}
+
+/** An open connection record of alice@example.com on resource orders. */
+export function connectionRecord(id: string, overrides: Partial<ConnectionRecord> = {}): ConnectionRecord {
+  return {
+    id,
+    startedAt: '2025-03-01T10:00:00.000Z',
+    endedAt: null,
+    user: 'alice@example.com',
+    resource: 'orders',
+    database: 'orders',
+    clientAddress: '127.0.0.1:50000',
+    outcome: 'open',
+    error: null,
+    bytesToServer: 0,
+    bytesToClient: 0,
+    ...overrides,
+  };
 }
