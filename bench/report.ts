@@ -98,7 +98,7 @@ export function renderTable(results: BenchResults): string {
   }
   lines.push('', ...renderMemory(results), '', '| target | value | wanted | met |', '| --- | ---: | ---: | --- |');
   for (const check of results.targets) {
-    lines.push(`| ${check.name} | ${formatNumber(check.value)} | ${check.target} | ${check.met === null ? 'not measured' : check.met ? 'yes' : 'NO'} |`);
+    lines.push(`| ${check.name} | ${formatTargetValue(check.value)} | ${check.target} | ${check.met === null ? 'not measured' : check.met ? 'yes' : 'NO'} |`);
   }
   return lines.join('\n') + '\n';
 }
@@ -130,6 +130,17 @@ function renderMemory(results: BenchResults): string[] {
     lines.push(`| after ${churn.connections} connections of churn | ${formatNumber(mib(churn.after.agentBytes))} | ${formatNumber(mib(churn.after.nodeBytes))} |`);
   }
   return lines;
+}
+
+/**
+ * Formats a checked value with three decimals below 10, so a ratio that
+ * misses its bound never rounds to the bound itself (0.948 against ≥ 0.95).
+ */
+function formatTargetValue(value: number | null): string {
+  if (value === null || Number.isNaN(value)) {
+    return '–';
+  }
+  return Math.abs(value) >= 10 ? formatNumber(value) : value.toFixed(3);
 }
 
 function formatNumber(value: number | null | undefined): string {
