@@ -8,6 +8,8 @@
 // PostgreSQL, pino's worker transport), and the rest are loaded only by the
 // node, the demo or a terminal table.
 
+import { rm } from 'node:fs/promises';
+
 import { build } from 'esbuild';
 
 const external = [
@@ -22,6 +24,10 @@ const external = [
   'pg-protocol',
   'pino',
 ];
+
+// Chunk names carry a content hash, so each build would leave the previous
+// build's chunks behind.
+await rm('dist/bundle', { recursive: true, force: true });
 
 await build({
   entryPoints: ['dist/src/cli/main.js'],
