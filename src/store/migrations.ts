@@ -143,10 +143,19 @@ INSERT INTO connection_log (id, started_at, ended_at, user_email, resource, data
     'connection record missing; rebuilt from the query log', 0, 0
   FROM query_log WHERE session_id NOT IN (SELECT id FROM connection_log) GROUP BY session_id;
 
+-- A batch takes up to 1000 statements that start within the same 512 Ki
+-- characters of text, the limit the audit writer's batches keep, so that a
+-- batch of long statements stays a few MiB (length() counts code points).
 INSERT INTO query_log_batches (row_id, first_id, min_time, max_time, count, statements)
   SELECT max(row_id), min(row_id), min(time), max(time), count(*),
     json_group_array(json_array(row_id, time, session_id, text, truncated, protocol, json(parameters)) ORDER BY row_id)
-  FROM query_log GROUP BY (row_id - 1) / 1000;
+  FROM (
+    SELECT row_id, time, session_id, text, truncated, protocol, parameters,
+      (row_id - 1) / 1000 AS count_group,
+      (sum(length(text)) OVER (ORDER BY row_id) - length(text)) / 524288 AS text_group
+    FROM query_log
+  )
+  GROUP BY count_group, text_group;
 
 INSERT INTO sqlite_sequence (name, seq) SELECT 'query_log_batches', 0
   WHERE NOT EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = 'query_log_batches');
@@ -165,6 +174,9 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 5, description: 'query log in batches, without the session fields', sql: QUERY_LOG_BATCHES_SQL },
 ];
 
+/** Receives each migration before it runs, and again with its duration once it has run. */
+export type MigrationListener = (migration: Migration, durationMs?: number) => void;
+
 /** Reads the schema version stored in the file's header. */
 export function schemaVersion(db: Database): number {
   return db.pragma('user_version', { simple: true }) as number;
@@ -175,7 +187,7 @@ export function schemaVersion(db: Database): number {
  * each in its own transaction. Returns the version the file ends at. Throws
  * StoreError `schema_too_new` when the file was written by a newer sdm.
  */
-export function applyMigrations(db: Database, migrations: readonly Migration[] = MIGRATIONS): number {
+export function applyMigrations(db: Database, migrations: readonly Migration[] = MIGRATIONS, onApply?: MigrationListener): number {
   checkOrder(migrations);
   const latest = migrations.length === 0 ? 0 : migrations[migrations.length - 1].version;
   const current = schemaVersion(db);
@@ -188,7 +200,10 @@ export function applyMigrations(db: Database, migrations: readonly Migration[] =
 
   for (const migration of migrations) {
     if (migration.version > current) {
+      const started = performance.now();
+      onApply?.(migration);
       applyOne(db, migration);
+      onApply?.(migration, performance.now() - started);
     }
   }
   return schemaVersion(db);

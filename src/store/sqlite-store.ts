@@ -5,7 +5,7 @@
 
 import { chmodSync, closeSync, existsSync, openSync } from 'node:fs';
 import Database from 'better-sqlite3';
-import { applyMigrations } from './migrations.js';
+import { applyMigrations, MIGRATIONS, type MigrationListener } from './migrations.js';
 import { SqliteLogs } from './sqlite-logs.js';
 import { StatementCache } from './statement-cache.js';
 import { SqliteResources } from './sqlite-resources.js';
@@ -29,6 +29,8 @@ const COMPANION_SUFFIXES = ['-wal', '-shm'];
 export interface SqliteStoreOptions {
   /** Clock for createdAt and updatedAt; defaults to the system clock. */
   now?: () => Date;
+  /** Receives each schema migration as it starts and ends; a large query log takes seconds to migrate. */
+  onMigration?: MigrationListener;
 }
 
 /**
@@ -46,7 +48,7 @@ export async function openSqliteStore(path: string, options: SqliteStoreOptions 
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = NORMAL');
     db.pragma('foreign_keys = ON');
-    applyMigrations(db);
+    applyMigrations(db, MIGRATIONS, options.onMigration);
   } catch (error) {
     db.close();
     throw error;

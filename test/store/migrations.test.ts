@@ -203,6 +203,43 @@ describe('migration 5: query log in batches, without the session fields', () => 
     await store.close();
   });
 
+  it('reports its start and duration', async () => {
+    writeVersion4File();
+    const events: Array<[number, number | undefined]> = [];
+
+    const store = await openSqliteStore(path, { onMigration: (migration, durationMs) => events.push([migration.version, durationMs]) });
+    await store.close();
+
+    expect(events).toHaveLength(2);
+    expect(events[0]).toEqual([5, undefined]);
+    expect(events[1][0]).toBe(5);
+    expect(events[1][1]).toBeGreaterThanOrEqual(0);
+  });
+
+  it('splits batches of long statements', async () => {
+    const db = new Database(path);
+    applyMigrations(db, MIGRATIONS.slice(0, 4));
+    const insert = db.prepare(
+      "INSERT INTO query_log (time, session_id, user_email, resource, database_name, text, truncated, protocol) VALUES (?, 'kept', 'alice@example.com', 'orders', 'orders', ?, 0, 'simple')",
+    );
+    const texts = Array.from({ length: 30 }, (_, index) => `select '${String(index).padStart(2, '0')}${'x'.repeat(60 * 1024)}'`);
+    texts.forEach((text, index) => insert.run(`2025-03-01T10:00:${String(index).padStart(2, '0')}.000Z`, text));
+    db.close();
+
+    const store = await openSqliteStore(path);
+    expect((await store.listQueries({ limit: 100 })).map((record) => record.text)).toEqual(texts);
+    await store.close();
+
+    const migrated = new Database(path, { readonly: true });
+    const batches = migrated.prepare('SELECT first_id, count, length(statements) AS length FROM query_log_batches ORDER BY row_id').all() as Array<{ first_id: number; count: number; length: number }>;
+    migrated.close();
+    expect(batches.map((batch) => batch.count)).toEqual([9, 9, 8, 4]);
+    expect(batches.map((batch) => batch.first_id)).toEqual([1, 10, 19, 27]);
+    for (const batch of batches) {
+      expect(batch.length).toBeLessThan(600 * 1024);
+    }
+  });
+
   it('replaces the query log table with the batch table', async () => {
     writeVersion4File();
     const store = await openSqliteStore(path);
