@@ -78,7 +78,7 @@ export class SqliteLogs {
     return rows.map(rowToConnection);
   }
 
-  listQueries(query: LogQuery): Array<Logged<QueryRecord>> {
+  listQueries(query: LogQuery): Promise<Array<Logged<QueryRecord>>> {
     return this.queries.list(query);
   }
 

@@ -10,6 +10,8 @@
 // statement costs about 2 µs in all (docs/benchmarks.md).
 // Listings read batches newest or oldest first and filter in JavaScript.
 
+import { setImmediate } from 'node:timers/promises';
+
 import { ValidationError } from '../errors.js';
 import { parseLogQuery, storedTime, type ParsedLogQuery } from './log-query.js';
 import type { StatementSource } from './statement-cache.js';
@@ -35,8 +37,11 @@ const LAST_ID_SQL = "SELECT seq FROM sqlite_sequence WHERE name = 'query_log_bat
 const INSERT_BATCH_SQL = 'INSERT INTO query_log_batches (row_id, first_id, min_time, max_time, count, statements) VALUES (?, ?, ?, ?, ?, ?)';
 const SESSION_SQL = 'SELECT user_email, resource, database_name FROM connection_log WHERE id = ?';
 
-/** Batches read per SELECT while a listing looks for matching statements. */
+/** Batches read per SELECT, after the first, while a listing looks for matching statements. */
 const BATCHES_PER_READ = 8;
+
+/** Time a listing works before it lets the event loop run. */
+const YIELD_INTERVAL_MS = 4;
 
 /**
  * Statement text, in UTF-16 code units, after which a batch is closed and
@@ -76,28 +81,53 @@ export class SqliteQueryLog {
     }
   }
 
-  /** Lists statements oldest first: the newest `limit` that match, or with `afterId` the first `limit` after it. */
-  list(query: LogQuery): Array<Logged<QueryRecord>> {
+  /**
+   * Lists statements oldest first: the newest `limit` that match, or with
+   * `afterId` the first `limit` after it. The event loop runs after each read
+   * of batches, and between batches once YIELD_INTERVAL_MS have passed. So a
+   * listing that scans much of the log delays relayed sessions only a few
+   * milliseconds at a time.
+   */
+  async list(query: LogQuery): Promise<Array<Logged<QueryRecord>>> {
     const parsed = parseLogQuery(query);
     const sessions = new SessionCache(this.db);
     const found: Array<Logged<QueryRecord>> = [];
+    const done = () => (parsed.following ? found : found.reverse());
 
-    for (const batch of this.batches(parsed)) {
-      const statements = JSON.parse(batch.statements) as StoredStatement[];
-      if (!parsed.following) {
-        statements.reverse();
-      }
-      for (const statement of statements) {
-        const record = matchingRecord(statement, parsed, sessions);
-        if (record) {
-          found.push(record);
-          if (found.length === parsed.limit) {
-            return parsed.following ? found : found.reverse();
+    const read = this.batchReader(parsed);
+    let cursor = parsed.following ? (parsed.afterId ?? 0) : Number.MAX_SAFE_INTEGER;
+    // The first read takes one batch, which is all a small listing needs.
+    let batchesToRead = 1;
+    let lastYield = performance.now();
+    for (;;) {
+      const rows = read(cursor, batchesToRead);
+      for (const row of rows) {
+        if (performance.now() - lastYield >= YIELD_INTERVAL_MS) {
+          await setImmediate();
+          lastYield = performance.now();
+        }
+        const statements = JSON.parse(row.statements) as StoredStatement[];
+        if (!parsed.following) {
+          statements.reverse();
+        }
+        for (const statement of statements) {
+          const record = matchingRecord(statement, parsed, sessions);
+          if (record) {
+            found.push(record);
+            if (found.length === parsed.limit) {
+              return done();
+            }
           }
         }
       }
+      if (rows.length < batchesToRead) {
+        return done();
+      }
+      cursor = rows[rows.length - 1].row_id;
+      batchesToRead = BATCHES_PER_READ;
+      await setImmediate();
+      lastYield = performance.now();
     }
-    return parsed.following ? found : found.reverse();
   }
 
   /** Deletes statements older than `before` (stored form); returns how many went. */
@@ -131,8 +161,8 @@ export class SqliteQueryLog {
     this.db.prepare(INSERT_BATCH_SQL).run(lastId, batch[0][0], minTime, maxTime, batch.length, JSON.stringify(batch));
   }
 
-  /** Reads the batches that may hold matching statements, in listing order, a few at a time. */
-  private *batches(query: ParsedLogQuery): Generator<BatchRow> {
+  /** Returns a reader of the batches after (or before) a row id that may hold matching statements, in listing order. */
+  private batchReader(query: ParsedLogQuery): (cursor: number, count: number) => BatchRow[] {
     const conditions = [query.following ? 'row_id > ?' : 'row_id < ?'];
     const parameters: unknown[] = [];
     if (query.since !== undefined) {
@@ -145,18 +175,9 @@ export class SqliteQueryLog {
     }
     const read = this.db.prepare(
       `SELECT row_id, statements FROM query_log_batches WHERE ${conditions.join(' AND ')}
-        ORDER BY row_id ${query.following ? 'ASC' : 'DESC'} LIMIT ${BATCHES_PER_READ}`,
+        ORDER BY row_id ${query.following ? 'ASC' : 'DESC'} LIMIT ?`,
     );
-
-    let cursor = query.following ? (query.afterId ?? 0) : Number.MAX_SAFE_INTEGER;
-    for (;;) {
-      const rows = read.all(cursor, ...parameters) as BatchRow[];
-      yield* rows;
-      if (rows.length < BATCHES_PER_READ) {
-        return;
-      }
-      cursor = rows[rows.length - 1].row_id;
-    }
+    return (cursor, count) => read.all(cursor, ...parameters, count) as BatchRow[];
   }
 }
 

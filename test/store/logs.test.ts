@@ -195,6 +195,25 @@ describe('log queries', () => {
     expect(await store.listQueries({ since: '2025-04-01T00:10:00Z', until: '2025-04-01T00:12:01Z' })).toEqual(all.slice(30, 37));
   });
 
+  it('long listing lets other callbacks run', async () => {
+    for (let batch = 0; batch < 30; batch += 1) {
+      await store.writeQueries([query(`batch ${batch}`, { time: '2025-04-02T00:00:00.000Z' })]);
+    }
+
+    let listingDone = false;
+    let ranDuringListing = false;
+    const listing = store.listQueries({ user: 'nobody@example.com' }).then((records) => {
+      listingDone = true;
+      return records;
+    });
+    setImmediate(() => {
+      ranDuringListing = !listingDone;
+    });
+
+    expect(await listing).toEqual([]);
+    expect(ranDuringListing).toBe(true);
+  });
+
   it('long texts split one write into batches', async () => {
     const text = (index: number) => `select '${String(index).padStart(2, '0')}${'x'.repeat(64 * 1024)}'`;
     await store.writeQueries(Array.from({ length: 20 }, (_, index) => query(text(index), { time: '2025-03-02T00:00:00.000Z' })));
