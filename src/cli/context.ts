@@ -14,6 +14,8 @@ import { NodeClient, type RawResponse } from './node-client.js';
 import { Output } from './output.js';
 import { terminalPrompter, type Prompter } from './prompt.js';
 
+const FOLLOW_POLL_INTERVAL_MS = 1_000;
+
 /**
  * Time the CLI waits for a node-get before it sends the request itself. A
  * healthy agent responds within a few milliseconds plus the node's own time,
@@ -113,6 +115,11 @@ export class CliContext {
 
   now(): Date {
     return this.deps.now?.() ?? new Date();
+  }
+
+  /** Pause between two polls of `sdm logs --follow`. */
+  followIntervalMs(): number {
+    return this.deps.followIntervalMs ?? FOLLOW_POLL_INTERVAL_MS;
   }
 
   /** True when both stdin and stderr are terminals, so a question can be asked and answered. */

@@ -35,6 +35,8 @@ export interface CliDeps {
   /** Runs the command given after `--` to sdm connect and returns its exit code. */
   runCommand?(command: string[], env: Record<string, string | undefined>): Promise<number>;
   now?(): Date;
+  /** Pause between two polls of `sdm logs --follow`; the default is one second. */
+  followIntervalMs?: number;
 }
 
 /** Returns the process's own streams, environment and stop signals. */

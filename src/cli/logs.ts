@@ -8,11 +8,12 @@ import type { NodeClient } from './node-client.js';
 import { alignColumns } from './output.js';
 import { parseTimeBound } from './time-range.js';
 
-/** Pause between two polls of --follow. */
-export const FOLLOW_POLL_INTERVAL_MS = 1_000;
+/** Records per request when --limit is not given (DEFAULT_LOG_LIMIT of the admin API). */
+const DEFAULT_LIMIT = 100;
 
 type Kind = 'connections' | 'queries';
 type LogRecord = (ConnectionRecord | QueryRecord) & { rowId: number };
+type LogRequest = Record<string, string | number | undefined>;
 
 export interface LogOptions {
   since?: string;
@@ -44,7 +45,12 @@ export async function showLogs(context: CliContext, kind: Kind, options: LogOpti
   await follow(context, client, kind, { ...query, after: lastRowId(records) }, options.json === true);
 }
 
-async function follow(context: CliContext, client: NodeClient, kind: Kind, query: Record<string, string | number | undefined>, json: boolean): Promise<void> {
+/**
+ * Polls for records after the last one printed. A poll that returns a full
+ * page is followed by the next one at once, so --follow keeps up with a busy
+ * node whatever --limit is.
+ */
+async function follow(context: CliContext, client: NodeClient, kind: Kind, query: LogRequest, json: boolean): Promise<void> {
   let stopped = false;
   const stop = context.io.waitForStop().then(() => {
     stopped = true;
@@ -52,17 +58,44 @@ async function follow(context: CliContext, client: NodeClient, kind: Kind, query
 
   // Until a first record arrives there is no row to continue after, so the
   // poll requests records since the start of --follow instead.
-  let after = query.after;
+  let after = query.after as number | undefined;
   const since = query.since ?? context.now().toISOString();
+  const limit = (query.limit as number | undefined) ?? DEFAULT_LIMIT;
+  let fullPage = false;
   while (!stopped) {
-    await Promise.race([sleep(FOLLOW_POLL_INTERVAL_MS), stop]);
-    if (stopped) {
-      break;
+    if (!fullPage) {
+      await Promise.race([sleep(context.followIntervalMs()), stop]);
+      if (stopped) {
+        break;
+      }
     }
+    const scannedThrough = await newestStatementId(client, kind, query);
     const records = await client.get<LogRecord[]>(`/v1/logs/${kind}`, { ...query, since: after === undefined ? since : undefined, after });
     printLines(context, kind, records, json);
-    after = lastRowId(records) ?? after;
+
+    fullPage = records.length === limit;
+    after = fullPage ? lastRowId(records) : maxDefined(after, lastRowId(records), scannedThrough);
   }
+}
+
+/**
+ * Returns the id of the newest statement, read before a filtered poll. Every
+ * statement up to it that matched is in that poll's response unless the page
+ * was full, so the next poll can continue after it instead of scanning again
+ * all the statements of other users and resources since the last match.
+ * Connection records need no such step: the node finds them by user and
+ * resource through indexes.
+ */
+async function newestStatementId(client: NodeClient, kind: Kind, query: LogRequest): Promise<number | undefined> {
+  if (kind !== 'queries' || (query.user === undefined && query.resource === undefined)) {
+    return undefined;
+  }
+  return lastRowId(await client.get<LogRecord[]>('/v1/logs/queries', { limit: 1 }));
+}
+
+function maxDefined(...values: Array<number | undefined>): number | undefined {
+  const defined = values.filter((value): value is number => value !== undefined);
+  return defined.length === 0 ? undefined : Math.max(...defined);
 }
 
 function lastRowId(records: LogRecord[]): number | undefined {

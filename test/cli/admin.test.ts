@@ -161,3 +161,102 @@ describe('logs', () => {
     expect(result.stdout).toContain('orders-db');
   });
 });
+
+describe('logs --follow', () => {
+  interface LoggedStatement {
+    rowId: number;
+    time: string;
+    sessionId: string;
+    user: string;
+    resource: string;
+    database: string;
+    text: string;
+    truncated: boolean;
+    protocol: 'simple';
+    parameters: null;
+  }
+
+  // A query log that grows as the CLI polls it: after each filtered poll of
+  // --follow the next step of `traffic` is written.
+  function simulatedQueryLog(traffic: Array<Array<[user: string, count: number]>>) {
+    const log: LoggedStatement[] = [];
+    const followPolls: Array<{ after: number | undefined; unscanned: number }> = [];
+    const write = (user: string, count: number) => {
+      for (let index = 0; index < count; index += 1) {
+        const rowId = log.length + 1;
+        log.push({
+          rowId,
+          time: new Date(NOW.getTime() + rowId * 1000).toISOString(),
+          sessionId: `${user}-session`,
+          user: `${user}@example.com`,
+          resource: 'orders-db',
+          database: 'orders',
+          text: `select ${rowId}`,
+          truncated: false,
+          protocol: 'simple',
+          parameters: null,
+        });
+      }
+    };
+    let stop: (signal: string) => void = () => undefined;
+    const stopped = new Promise<string>((resolve) => (stop = resolve));
+
+    node.routes.set('GET /v1/logs/queries', ({ query }) => {
+      const user = query.get('user');
+      const limit = Number(query.get('limit') ?? 100);
+      const after = query.has('after') ? Number(query.get('after')) : undefined;
+      const since = query.get('since');
+      const matching = log.filter((record) => (user === null || record.user === user) && (since === null || record.time >= since));
+      const body = after === undefined ? matching.slice(-limit) : matching.filter((record) => record.rowId > after).slice(0, limit);
+
+      const isFollowPoll = user !== null && (after !== undefined || since !== null);
+      if (isFollowPoll) {
+        followPolls.push({ after, unscanned: log.filter((record) => record.rowId > (after ?? 0)).length });
+        const step = traffic.shift();
+        if (step === undefined) {
+          stop('SIGINT');
+        } else {
+          step.forEach(([writer, count]) => write(writer, count));
+        }
+      }
+      return { body };
+    });
+    return { log, followPolls, write, waitForStop: () => stopped };
+  }
+
+  it('continues after statements of other users', async () => {
+    const simulated = simulatedQueryLog([[['bob', 5]], [['bob', 5]], [['alice', 1], ['bob', 4]], [['bob', 5]], []]);
+    simulated.write('bob', 3);
+    simulated.write('alice', 1);
+    simulated.write('bob', 3);
+
+    const result = await harness.run(['logs', 'queries', '--follow', '--json', '--user', 'alice@example.com'], {
+      env,
+      deps: { now: () => NOW, followIntervalMs: 1 },
+      waitForStop: simulated.waitForStop,
+    });
+
+    expect(result.code).toBe(ExitCode.OK);
+    const printed = result.stdout.trim().split('\n').map((line) => (JSON.parse(line) as LoggedStatement).rowId);
+    expect(printed).toEqual(simulated.log.filter((record) => record.user === 'alice@example.com').map((record) => record.rowId));
+    expect(simulated.followPolls.length).toBeGreaterThanOrEqual(5);
+    for (const poll of simulated.followPolls.slice(1)) {
+      expect(poll.unscanned).toBeLessThanOrEqual(5);
+    }
+  });
+
+  it('reads a full page again before it pauses', async () => {
+    const simulated = simulatedQueryLog([[['alice', 5]], [], [], []]);
+    simulated.write('alice', 1);
+
+    const result = await harness.run(['logs', 'queries', '--follow', '--json', '--user', 'alice@example.com', '--limit', '2'], {
+      env,
+      deps: { now: () => NOW, followIntervalMs: 1 },
+      waitForStop: simulated.waitForStop,
+    });
+
+    expect(result.code).toBe(ExitCode.OK);
+    const printed = result.stdout.trim().split('\n').map((line) => (JSON.parse(line) as LoggedStatement).rowId);
+    expect(printed).toEqual([1, 2, 3, 4, 5, 6]);
+  });
+});
