@@ -16,7 +16,8 @@ import { fingerprintOf } from '../tunnel/fingerprint.js';
 import { AccessControl } from './access.js';
 import { createAdminHandler } from './admin/router.js';
 import { CancelRegistry } from './cancel-registry.js';
-import { dataDirPaths, parseListen, readNodeConfig, type NodeConfig } from './data-dir.js';
+import { dataDirPaths, parseListen, readNodeConfig, type DataDirPaths, type NodeConfig } from './data-dir.js';
+import { lockDataDir, type DataDirLock } from './data-dir-lock.js';
 import { HealthChecker } from './health-checker.js';
 import { SessionError } from './session-error.js';
 import { SessionRegistry } from './session-registry.js';
@@ -69,11 +70,30 @@ export async function runGateway(options: RunOptions): Promise<RunningGateway> {
   setFlagsFromString(YOUNG_GENERATION_FLAG);
   const paths = dataDirPaths(options.dataDir);
   const config = await readNodeConfig(paths);
+  const lock = await lockDataDir(paths.root);
+  try {
+    return await startGateway(options, paths, config, lock);
+  } catch (error) {
+    await lock.release();
+    throw error;
+  }
+}
+
+async function startGateway(options: RunOptions, paths: DataDirPaths, config: NodeConfig, lock: DataDirLock): Promise<RunningGateway> {
   const logger = options.logger;
   const certPem = await fs.readFile(paths.certificate, 'utf8');
   const keyPem = await fs.readFile(paths.privateKey, 'utf8');
 
-  const store = await openSqliteStore(paths.store);
+  const store = await openSqliteStore(paths.store, {
+    onMigration: (migration, durationMs) => {
+      const fields = { version: migration.version, description: migration.description };
+      if (durationMs === undefined) {
+        logger.info(fields, 'store migration started');
+      } else {
+        logger.info({ ...fields, durationMs: Math.round(durationMs) }, 'store migration done');
+      }
+    },
+  });
   const parts = await assemble(store, config, logger);
   const server = tls.createServer({
     ...nodeServerTlsOptions({ certPem, keyPem, alpnProtocols: [TUNNEL_ALPN, ADMIN_ALPN] }),
@@ -116,15 +136,19 @@ export async function runGateway(options: RunOptions): Promise<RunningGateway> {
   return {
     address: { host: address.address, port: address.port },
     fingerprint,
-    close: () => shutdown(server, admin, parts, config, logger),
+    close: async () => {
+      await shutdown(server, admin, parts, config, logger);
+      await lock.release();
+    },
   };
 }
 
 /** Error of a connection record that an earlier run of the node left open. */
 export const LEFTOVER_SESSION_ERROR = 'the node stopped before the session ended';
 
-// Runs once the node owns its listening port, so that a second node started
-// on the same data directory fails first and leaves these records alone.
+// Runs once the node has locked its data directory and bound its port, so a
+// second node started on the same data directory fails first and leaves these
+// records alone.
 async function endLeftoverSessions(store: Store, logger: Logger): Promise<void> {
   const count = await store.endOpenConnections(new Date().toISOString(), LEFTOVER_SESSION_ERROR);
   if (count > 0) {

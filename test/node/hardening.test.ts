@@ -61,7 +61,10 @@ describe('node hardening', () => {
   });
 
   it('reports a port in use clearly', async () => {
-    await expect(runGateway({ dataDir: node.dataDir, logger: silentLogger(), listen: `127.0.0.1:${node.port}` })).rejects.toMatchObject({
+    const dataDir = path.join(tempDir('sdm-init-'), 'node');
+    await initGateway({ dataDir, listen: '127.0.0.1:0' });
+
+    await expect(runGateway({ dataDir, logger: silentLogger(), listen: `127.0.0.1:${node.port}` })).rejects.toMatchObject({
       code: 'listen_failed',
       message: expect.stringContaining('already in use'),
     });

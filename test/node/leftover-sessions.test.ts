@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 
+import { ExitCode } from '../../src/exit-codes.js';
 import { silentLogger } from '../../src/log.js';
 import { dataDirPaths } from '../../src/node/data-dir.js';
 import { LEFTOVER_SESSION_ERROR, runGateway, type RunningGateway } from '../../src/node/gateway.js';
@@ -36,9 +37,14 @@ describe('connection records left open by an earlier run', () => {
     await store.writeConnections([LEFT_OPEN]);
     await store.close();
 
-    // A second node on the same data directory fails on the port in use and
-    // must not end the first node's open sessions.
-    await expect(runGateway({ dataDir: node.dataDir, listen: `127.0.0.1:${node.port}`, logger: silentLogger() })).rejects.toThrow(/in use/);
+    // A second node on the same data directory fails, on the same port or
+    // another, and must not end the first node's open sessions.
+    for (const listen of [`127.0.0.1:${node.port}`, '127.0.0.1:0']) {
+      await expect(runGateway({ dataDir: node.dataDir, listen, logger: silentLogger() })).rejects.toMatchObject({
+        code: 'node_running',
+        exitCode: ExitCode.CONFLICT,
+      });
+    }
     expect((await connectionRecords(node.dataDir))[0]).toMatchObject({ id: 'left-open', outcome: 'open', endedAt: null });
 
     const dataDir = node.dataDir;
