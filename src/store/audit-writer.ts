@@ -10,6 +10,8 @@ export { startRetention, pruneExpiredLogs, type Clock, type RetentionOptions } f
 export const DEFAULT_FLUSH_INTERVAL_MS = 200;
 export const DEFAULT_MAX_BATCH = 500;
 export const DEFAULT_MAX_QUEUED = 10_000;
+/** 16 Mi characters: 16 to 32 MiB, as V8 keeps one or two bytes a character. */
+export const DEFAULT_MAX_QUEUED_TEXT = 16 * 1024 * 1024;
 
 export interface AuditWriterOptions {
   /** Time a queued record waits, at most, before a write starts. */
@@ -18,6 +20,12 @@ export interface AuditWriterOptions {
   maxBatch?: number;
   /** Records the queue holds, connections and queries together. */
   maxQueued?: number;
+  /**
+   * Characters of statement text and bound values the queued queries hold.
+   * A statement keeps up to 64 KiB of text, so the record count alone would
+   * let the queue grow to several hundred MiB while writes lag.
+   */
+  maxQueuedText?: number;
   /** Receives each failed write; the records of that batch are lost. Errors it throws are ignored. */
   onError?(error: Error): void;
   /** Receives how many records were dropped since the last report, after each write. Errors it throws are ignored. */
@@ -37,7 +45,7 @@ export class AuditWriteError extends SdmError {
 
 /**
  * Queues audit records and writes them in batches. When the queue is full,
- * a new query record is dropped and counted. A new connection record takes
+ * by count or by text, a new query record is dropped and counted. A new connection record takes
  * the place of the oldest queued query record instead, because a session's
  * connection record matters more than one of its statements. A connection
  * record whose id is already queued replaces the queued one.
@@ -46,6 +54,8 @@ export class AuditWriter {
   private readonly flushIntervalMs: number;
   private readonly maxBatch: number;
   private readonly maxQueued: number;
+  private readonly maxQueuedText: number;
+  private queuedText = 0;
   private readonly connections = new Map<string, ConnectionRecord>();
   private queries: QueryEntry[] = [];
   private timer: NodeJS.Timeout | null = null;
@@ -62,6 +72,7 @@ export class AuditWriter {
     this.flushIntervalMs = options.flushIntervalMs ?? DEFAULT_FLUSH_INTERVAL_MS;
     this.maxBatch = Math.max(1, options.maxBatch ?? DEFAULT_MAX_BATCH);
     this.maxQueued = Math.max(1, options.maxQueued ?? DEFAULT_MAX_QUEUED);
+    this.maxQueuedText = Math.max(1, options.maxQueuedText ?? DEFAULT_MAX_QUEUED_TEXT);
   }
 
   /** Records dropped since the writer started, because the queue was full or the writer closed. */
@@ -85,7 +96,7 @@ export class AuditWriter {
         this.drop(1);
         return;
       }
-      this.queries.shift();
+      this.queuedText -= textLength(this.queries.shift()!);
       this.drop(1);
     }
 
@@ -94,11 +105,13 @@ export class AuditWriter {
   }
 
   query(entry: QueryEntry): void {
-    if (this.closed || this.queued >= this.maxQueued) {
+    const length = textLength(entry);
+    if (this.closed || this.queued >= this.maxQueued || this.queuedText + length > this.maxQueuedText) {
       this.drop(1);
       return;
     }
 
+    this.queuedText += length;
     this.queries.push(entry);
     this.schedule(this.queries.length >= this.maxBatch);
   }
@@ -176,6 +189,9 @@ export class AuditWriter {
 
   private async writeQueryBatch(): Promise<void> {
     const batch = this.queries.splice(0, this.maxBatch);
+    for (const entry of batch) {
+      this.queuedText -= textLength(entry);
+    }
     if (batch.length > 0) {
       await this.write('query', batch.length, () => this.store.writeQueries(batch));
     }
@@ -207,6 +223,17 @@ export class AuditWriter {
       callSafely(() => this.options.onDropped?.(count));
     }
   }
+}
+
+/** Characters of an entry's text and bound values. */
+function textLength(entry: QueryEntry): number {
+  let length = entry.text.length;
+  if (entry.parameters) {
+    for (const value of entry.parameters) {
+      length += value?.length ?? 0;
+    }
+  }
+  return length;
 }
 
 // A callback that throws must not break the chain of writes, and there is

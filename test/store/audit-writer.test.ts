@@ -135,6 +135,38 @@ describe('AuditWriter queue bound', () => {
     await writer.close();
   });
 
+  it('text bound drops queries and frees on write', async () => {
+    const writer = new AuditWriter(store, { maxQueuedText: 10, flushIntervalMs: NEVER_MS });
+
+    writer.query(query('abcd'));
+    writer.query({ ...query('ef'), parameters: ['gh', null, 'ij'] });
+    writer.query(query('klm'));
+    expect(writer.dropped).toBe(1);
+    expect(writer.queued).toBe(2);
+
+    await writer.flush();
+    writer.query(query('0123456789'));
+    writer.query(query('0123456789a'));
+    await writer.close();
+
+    expect(writer.dropped).toBe(2);
+    expect(await storedTexts()).toEqual(['abcd', 'ef', '0123456789']);
+  });
+
+  it('evicted query frees its text', async () => {
+    const writer = new AuditWriter(store, { maxQueued: 2, maxQueuedText: 8, flushIntervalMs: NEVER_MS });
+
+    writer.query(query('abcd'));
+    writer.query(query('efgh'));
+    writer.connection(connection('c1'));
+    await writer.flush();
+    writer.query(query('01234567'));
+    await writer.close();
+
+    expect(writer.dropped).toBe(1);
+    expect(await storedTexts()).toEqual(['efgh', '01234567']);
+  });
+
   it('connection replaces queued record with same id', async () => {
     const writeConnections = vi.spyOn(store, 'writeConnections');
     const writer = new AuditWriter(store, { flushIntervalMs: NEVER_MS });
