@@ -20,11 +20,20 @@ export const CONTROL_REQUEST_TIMEOUT_MS = 15_000;
 
 /** Raised when no agent listens on the control socket, or it sends no valid response. */
 export class AgentUnreachableError extends SdmError {
-  constructor(socketPath: string, cause: string) {
-    super('agent_unreachable', `the agent at ${socketPath} did not respond: ${cause}`, {
+  constructor(
+    socketPath: string,
+    /** The socket error code (ENOENT, ECONNREFUSED …) or what went wrong after connecting. */
+    readonly reason: string,
+  ) {
+    super('agent_unreachable', `the agent at ${socketPath} did not respond: ${reason}`, {
       exitCode: ExitCode.UNREACHABLE,
       hint: 'run sdm connect NAME to start it, or sdm listen to run it in the foreground',
     });
+  }
+
+  /** True when no agent runs: the socket file is missing or nothing accepts on it. */
+  get agentIsAbsent(): boolean {
+    return this.reason === 'ENOENT' || this.reason === 'ECONNREFUSED';
   }
 }
 

@@ -9,6 +9,9 @@ import type { ResourceView } from '../tunnel/admin-api.js';
 import type { CliContext } from './context.js';
 import { fetchResources, filterResources, formatTags } from './resource-select.js';
 
+/** Time status waits for the agent's listeners; the agent responds from memory within milliseconds. */
+const AGENT_STATUS_TIMEOUT_MS = 3_000;
+
 export interface StatusRow {
   name: string;
   type: string;
@@ -50,15 +53,22 @@ export async function showStatus(context: CliContext, options: { json?: boolean;
   );
 }
 
-/** Returns the agent's listeners, or none when no agent responds; status never starts one. */
+/**
+ * Returns the agent's listeners, or none when no agent responds; status
+ * never starts one. An agent that runs but fails to respond gets a warning,
+ * because every resource then shows as not connected.
+ */
 async function agentListeners(context: CliContext): Promise<ListenerInfo[]> {
   try {
-    return (await context.agentClient().status()).listeners;
+    return (await context.agentClient(AGENT_STATUS_TIMEOUT_MS).status()).listeners;
   } catch (error) {
-    if (error instanceof AgentUnreachableError) {
-      return [];
+    if (!(error instanceof AgentUnreachableError)) {
+      throw error;
     }
-    throw error;
+    if (!error.agentIsAbsent) {
+      context.output.warn(`${error.message}; CONNECTED shows no listeners. If the agent stays stuck, stop the process whose PID is in ${context.paths.pid}`);
+    }
+    return [];
   }
 }
 

@@ -1,3 +1,5 @@
+import net from 'node:net';
+
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { saveState } from '../../src/agent/state-file.js';
 import { ExitCode } from '../../src/exit-codes.js';
@@ -86,6 +88,30 @@ describe('status', () => {
     const result = await harness.run(['status', '--json'], { env });
     const rows = JSON.parse(result.stdout) as Array<{ name: string; address: string | null }>;
     expect(rows.find((row) => row.name === 'orders-dev')?.address).toBe('127.0.0.1:40123');
+  });
+
+  it('warns about an agent that does not respond', async () => {
+    const accepted: net.Socket[] = [];
+    const stuckAgent = net.createServer((socket) => accepted.push(socket));
+    await new Promise<void>((resolve) => stuckAgent.listen(harness.paths.socket, resolve));
+    try {
+      const result = await harness.run(['status', '--json'], { env });
+
+      expect(result.code).toBe(ExitCode.OK);
+      expect((JSON.parse(result.stdout) as Array<{ connected: boolean }>).map((row) => row.connected)).toEqual([false, false, false]);
+      expect(result.stderr).toContain('no response within 3000 ms (timed out); CONNECTED shows no listeners');
+      expect(result.stderr).toContain(harness.paths.pid);
+    } finally {
+      accepted.forEach((socket) => socket.destroy());
+      await new Promise((resolve) => stuckAgent.close(resolve));
+    }
+  });
+
+  it('says nothing when no agent runs', async () => {
+    const result = await harness.run(['status', '--json'], { env });
+
+    expect(result.code).toBe(ExitCode.OK);
+    expect(result.stderr).toBe('');
   });
 
   it('filters by tag', async () => {
