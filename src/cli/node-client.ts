@@ -125,7 +125,7 @@ function readBody(response: IncomingMessage): Promise<string> {
       size += chunk.length;
       if (size > MAX_API_RESPONSE_BYTES) {
         response.destroy();
-        reject(new SdmError('response_too_large', `the node's response exceeds ${MAX_API_RESPONSE_BYTES} bytes`, { hint: 'narrow the request, for example with --since or --resource' }));
+        reject(new SdmError('response_too_large', `the node's response exceeds ${MAX_API_RESPONSE_BYTES} bytes`, { hint: 'narrow the request, for example with a smaller --limit, --since or --resource' }));
         return;
       }
       chunks.push(chunk);
