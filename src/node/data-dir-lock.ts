@@ -54,7 +54,10 @@ async function createLockFile(file: string): Promise<boolean> {
     if ((error as NodeJS.ErrnoException).code === 'EEXIST') {
       return false;
     }
-    throw error;
+    throw new SdmError('data_dir_not_writable', `cannot create ${file}: ${(error as Error).message}`, {
+      cause: error,
+      hint: 'check that this user can write to the data directory',
+    });
   }
 }
 

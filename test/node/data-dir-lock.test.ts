@@ -65,6 +65,15 @@ describe('data directory lock', () => {
     }
   });
 
+  it('reports a directory it cannot write to', async () => {
+    const missing = join(dir, 'missing');
+
+    await expect(lockDataDir(missing)).rejects.toMatchObject({
+      code: 'data_dir_not_writable',
+      message: expect.stringContaining(`cannot create ${join(missing, LOCK_FILE_NAME)}: ENOENT`),
+    });
+  });
+
   it('release leaves a file another process took', async () => {
     const lock = await lockDataDir(dir);
     writeFileSync(lockFile, '1\n');
