@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -25,11 +25,19 @@ function exitedPid(): number {
   return Number(child.stdout);
 }
 
+/** Field 22 of /proc/PID/stat: the process's start time in clock ticks after boot. */
+function startTicks(pid: number): string {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+}
+
+const OWN_CONTENT = `${process.pid} ${startTicks(process.pid)}\n`;
+
 describe('data directory lock', () => {
   it('writes this PID and removes it on release', async () => {
     const lock = await lockDataDir(dir);
 
-    expect(readFileSync(lockFile, 'utf8')).toBe(`${process.pid}\n`);
+    expect(readFileSync(lockFile, 'utf8')).toBe(OWN_CONTENT);
     expect(statSync(lockFile).mode & 0o777).toBe(0o600);
     await lock.release();
     expect(existsSync(lockFile)).toBe(false);
@@ -43,7 +51,7 @@ describe('data directory lock', () => {
       exitCode: ExitCode.CONFLICT,
       message: `another node (PID ${process.pid}) is using the data directory ${dir}`,
     });
-    expect(readFileSync(lockFile, 'utf8')).toBe(`${process.pid}\n`);
+    expect(readFileSync(lockFile, 'utf8')).toBe(OWN_CONTENT);
     await lock.release();
   });
 
@@ -51,16 +59,46 @@ describe('data directory lock', () => {
     writeFileSync(lockFile, `${exitedPid()}\n`);
 
     const lock = await lockDataDir(dir);
-    expect(readFileSync(lockFile, 'utf8')).toBe(`${process.pid}\n`);
+    expect(readFileSync(lockFile, 'utf8')).toBe(OWN_CONTENT);
     await lock.release();
   });
 
+  it('takes over its own PID from an earlier process', async () => {
+    // A container's node is PID 1 after every restart, and the file names
+    // PID 1 with the start time of the process that was killed.
+    writeFileSync(lockFile, `${process.pid} 1\n`);
+
+    const lock = await lockDataDir(dir);
+    expect(readFileSync(lockFile, 'utf8')).toBe(OWN_CONTENT);
+    await lock.release();
+  });
+
+  it('takes over a PID reused by another process', async () => {
+    writeFileSync(lockFile, `${process.ppid} 1\n`);
+
+    const lock = await lockDataDir(dir);
+    expect(readFileSync(lockFile, 'utf8')).toBe(OWN_CONTENT);
+    await lock.release();
+  });
+
+  it('rejects the lock of a running process', async () => {
+    const holder = spawn(process.execPath, ['-e', 'setTimeout(() => undefined, 30_000)'], { stdio: 'ignore' });
+    try {
+      await new Promise((resolve) => holder.once('spawn', resolve));
+      writeFileSync(lockFile, `${holder.pid} ${startTicks(holder.pid!)}\n`);
+
+      await expect(lockDataDir(dir)).rejects.toMatchObject({ code: 'node_running', message: expect.stringContaining(`PID ${holder.pid}`) });
+    } finally {
+      holder.kill('SIGKILL');
+    }
+  });
+
   it('takes over an empty or garbled file', async () => {
-    for (const text of ['', 'not a pid\n', '-5\n']) {
+    for (const text of ['', 'not a pid\n', '-5\n', '12 x\n', '12 34 56\n']) {
       writeFileSync(lockFile, text);
 
       const lock = await lockDataDir(dir);
-      expect(readFileSync(lockFile, 'utf8')).toBe(`${process.pid}\n`);
+      expect(readFileSync(lockFile, 'utf8')).toBe(OWN_CONTENT);
       await lock.release();
     }
   });
