@@ -57,7 +57,8 @@ async function follow(context: CliContext, client: NodeClient, kind: Kind, query
   });
 
   // Until a first record arrives there is no row to continue after, so the
-  // poll requests records since the start of --follow instead.
+  // poll requests records since the start of --follow instead, oldest first
+  // (after row 0), so that a full first page is followed by the rest.
   let after = query.after as number | undefined;
   const since = query.since ?? context.now().toISOString();
   const limit = (query.limit as number | undefined) ?? DEFAULT_LIMIT;
@@ -70,7 +71,7 @@ async function follow(context: CliContext, client: NodeClient, kind: Kind, query
       }
     }
     const scannedThrough = await newestStatementId(client, kind, query);
-    const records = await client.get<LogRecord[]>(`/v1/logs/${kind}`, { ...query, since: after === undefined ? since : undefined, after });
+    const records = await client.get<LogRecord[]>(`/v1/logs/${kind}`, { ...query, since: after === undefined ? since : undefined, after: after ?? 0 });
     printLines(context, kind, records, json);
 
     fullPage = records.length === limit;

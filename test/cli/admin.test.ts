@@ -245,6 +245,20 @@ describe('logs --follow', () => {
     }
   });
 
+  it('full first page keeps the rest', async () => {
+    const simulated = simulatedQueryLog([[['alice', 5]], [], [], []]);
+
+    const result = await harness.run(['logs', 'queries', '--follow', '--json', '--user', 'alice@example.com', '--limit', '2'], {
+      env,
+      deps: { now: () => NOW, followIntervalMs: 1 },
+      waitForStop: simulated.waitForStop,
+    });
+
+    expect(result.code).toBe(ExitCode.OK);
+    const printed = result.stdout.trim().split('\n').map((line) => (JSON.parse(line) as LoggedStatement).rowId);
+    expect(printed).toEqual([1, 2, 3, 4, 5]);
+  });
+
   it('reads a full page again before it pauses', async () => {
     const simulated = simulatedQueryLog([[['alice', 5]], [], [], []]);
     simulated.write('alice', 1);
