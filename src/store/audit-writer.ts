@@ -113,7 +113,10 @@ export class AuditWriter {
 
     this.queuedText += length;
     this.queries.push(entry);
-    this.schedule(this.queries.length >= this.maxBatch);
+    // A quarter of the text bound starts a write at once, as a full batch
+    // does, so that a burst of long statements is not dropped while the
+    // timer waits.
+    this.schedule(this.queries.length >= this.maxBatch || this.queuedText >= this.maxQueuedText / 4);
   }
 
   /** Writes every record queued at the time of the call; resolves when they are stored or reported as failed. */

@@ -153,6 +153,20 @@ describe('AuditWriter queue bound', () => {
     expect(await storedTexts()).toEqual(['abcd', 'ef', '0123456789']);
   });
 
+  it('quarter of text bound starts a write', async () => {
+    const writeQueries = vi.spyOn(store, 'writeQueries');
+    const writer = new AuditWriter(store, { maxQueuedText: 40, flushIntervalMs: NEVER_MS });
+
+    writer.query(query('012345678'));
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(writeQueries).not.toHaveBeenCalled();
+
+    writer.query(query('9'));
+    await vi.waitFor(() => expect(writeQueries).toHaveBeenCalledTimes(1));
+    expect(await storedTexts()).toEqual(['012345678', '9']);
+    await writer.close();
+  });
+
   it('evicted query frees its text', async () => {
     const writer = new AuditWriter(store, { maxQueued: 2, maxQueuedText: 8, flushIntervalMs: NEVER_MS });
 
