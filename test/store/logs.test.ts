@@ -195,6 +195,18 @@ describe('log queries', () => {
     expect(await store.listQueries({ since: '2025-04-01T00:10:00Z', until: '2025-04-01T00:12:01Z' })).toEqual(all.slice(30, 37));
   });
 
+  it('user filter skips batches of other sessions', async () => {
+    await store.writeConnections([connection('s4', { user: 'carol@example.com', startedAt: '2025-05-01T00:00:00.000Z', endedAt: '2025-05-01T01:00:00.000Z', outcome: 'closed' })]);
+    await store.writeQueries([query('carol 1', { time: '2025-05-01T00:30:00.000Z', sessionId: 's4' }), query('alice 1', { time: '2025-05-01T00:31:00.000Z' })]);
+    await store.writeQueries([query('select \'"s4"\'', { time: '2025-05-02T00:00:00.000Z', sessionId: 's3' })]);
+    await store.writeQueries([query('carol 2', { time: '2025-05-01T00:59:00.000Z', sessionId: 's4' })]);
+
+    expect(await texts({ user: 'CAROL@example.com' })).toEqual(['carol 1', 'carol 2']);
+    expect(await texts({ user: 'carol@example.com', afterId: 0, limit: 1 })).toEqual(['carol 1']);
+    expect(await texts({ user: 'bob@example.com', since: '2025-05-01T00:00:00Z' })).toEqual(['select \'"s4"\'']);
+    expect(await texts({ resource: 'orders', since: '2025-05-01T00:00:00Z' })).toEqual(['carol 1', 'alice 1', 'select \'"s4"\'', 'carol 2']);
+  });
+
   it('long listing lets other callbacks run', async () => {
     for (let batch = 0; batch < 30; batch += 1) {
       await store.writeQueries([query(`batch ${batch}`, { time: '2025-04-02T00:00:00.000Z' })]);
