@@ -29,15 +29,21 @@ type Trust = Pick<ClientConfig, 'fingerprint' | 'caPem'>;
 export async function login(context: CliContext, options: LoginOptions): Promise<void> {
   const gateway = parseHostPort(options.gateway, '--gateway');
   const trust = await decideTrust(context, gateway, options);
-  const token = await readToken(context, options);
+  const { token, fromEnvironment } = await readToken(context, options);
 
   const client = new NodeClient({ ...gateway, ...trust }, token);
   const whoami = await client.get<WhoAmI>('/v1/whoami');
 
   await saveConfig(context.paths, { gateway, ...trust });
+  const loggedIn = `logged in to ${formatHostPort(gateway)} as ${whoami.email}${whoami.admin ? ' (admin)' : ''}`;
+  // A CI job keeps its token in SDM_TOKEN, which every command reads, so
+  // writing it to disk would only leave a copy behind on the runner.
+  if (fromEnvironment) {
+    context.output.line(`${loggedIn}; token not stored, because sdm reads SDM_TOKEN while it is set`);
+    return;
+  }
   const location = await context.credentials().saveToken(gateway, token);
-  const role = whoami.admin ? ' (admin)' : '';
-  context.output.line(`logged in to ${formatHostPort(gateway)} as ${whoami.email}${role}; token stored in the ${location === 'keyring' ? 'OS keyring' : 'credentials file'}`);
+  context.output.line(`${loggedIn}; token stored in the ${location === 'keyring' ? 'OS keyring' : 'credentials file'}`);
 }
 
 async function decideTrust(context: CliContext, gateway: HostPort, options: LoginOptions): Promise<Trust> {
@@ -93,13 +99,15 @@ async function confirmFingerprint(context: CliContext, gateway: HostPort): Promi
 }
 
 /** Reads the token from stdin, SDM_TOKEN or a prompt, and checks its characters. */
-async function readToken(context: CliContext, options: LoginOptions): Promise<string> {
+async function readToken(context: CliContext, options: LoginOptions): Promise<{ token: string; fromEnvironment: boolean }> {
   let token: string | undefined;
+  let fromEnvironment = false;
   if (options.tokenStdin === true) {
     token = withoutFinalNewline(await readAllInput(context.io.stdin));
     checkInputToken(token, 'stdin');
   } else if (context.io.env.SDM_TOKEN !== undefined && context.io.env.SDM_TOKEN !== '') {
     token = context.io.env.SDM_TOKEN;
+    fromEnvironment = true;
     checkEnvironmentToken(token);
   } else if (context.interactive()) {
     token = (await context.prompter().secret('API token: ')).trim();
@@ -112,7 +120,7 @@ async function readToken(context: CliContext, options: LoginOptions): Promise<st
       hint: 'pipe it in with --token-stdin, set SDM_TOKEN, or run sdm login on a terminal to type it',
     });
   }
-  return token;
+  return { token, fromEnvironment };
 }
 
 /** Removes the one line ending that `echo` and most files leave after the token. */

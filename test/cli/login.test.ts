@@ -53,6 +53,17 @@ describe('login', () => {
     expect(result.stderr).not.toContain(ADMIN_TOKEN);
   });
 
+  it('leaves a token from SDM_TOKEN unstored', async () => {
+    const result = await harness.run(['login', '--gateway', gateway(), '--fingerprint', node.fingerprint], { env: { SDM_TOKEN: ADMIN_TOKEN } });
+
+    expect(result.code).toBe(ExitCode.OK);
+    expect(result.stdout).toContain('token not stored, because sdm reads SDM_TOKEN while it is set');
+    await expect(stat(harness.paths.credentials)).rejects.toMatchObject({ code: 'ENOENT' });
+    expect(await loadConfig(harness.paths)).toMatchObject({ fingerprint: node.fingerprint });
+    node.routes.set('GET /v1/resources', () => ({ body: [] }));
+    expect((await harness.run(['status', '--json'], { env: { SDM_TOKEN: ADMIN_TOKEN } })).code).toBe(ExitCode.OK);
+  });
+
   it('sends the token as a bearer token', async () => {
     await harness.run(['login', '--gateway', gateway(), '--fingerprint', node.fingerprint], { env: { SDM_TOKEN: ADMIN_TOKEN } });
     const whoami = node.requests.filter((request) => request.path === '/v1/whoami').at(-1);
