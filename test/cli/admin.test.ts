@@ -224,20 +224,25 @@ describe('logs --follow', () => {
     return { log, followPolls, write, waitForStop: () => stopped };
   }
 
-  it('continues after statements of other users', async () => {
-    const simulated = simulatedQueryLog([[['bob', 5]], [['bob', 5]], [['alice', 1], ['bob', 4]], [['bob', 5]], []]);
-    simulated.write('bob', 3);
-    simulated.write('alice', 1);
-    simulated.write('bob', 3);
-
-    const result = await harness.run(['logs', 'queries', '--follow', '--json', '--user', 'alice@example.com'], {
+  /** Runs `sdm logs queries --follow --json` for alice until the traffic ends; returns the row ids printed. */
+  async function followAlice(simulated: ReturnType<typeof simulatedQueryLog>, extraArgs: string[] = []): Promise<number[]> {
+    const result = await harness.run(['logs', 'queries', '--follow', '--json', '--user', 'alice@example.com', ...extraArgs], {
       env,
       deps: { now: () => NOW, followIntervalMs: 1 },
       waitForStop: simulated.waitForStop,
     });
 
     expect(result.code).toBe(ExitCode.OK);
-    const printed = result.stdout.trim().split('\n').map((line) => (JSON.parse(line) as LoggedStatement).rowId);
+    return result.stdout.trim().split('\n').map((line) => (JSON.parse(line) as LoggedStatement).rowId);
+  }
+
+  it('continues after statements of other users', async () => {
+    const simulated = simulatedQueryLog([[['bob', 5]], [['bob', 5]], [['alice', 1], ['bob', 4]], [['bob', 5]], []]);
+    simulated.write('bob', 3);
+    simulated.write('alice', 1);
+    simulated.write('bob', 3);
+
+    const printed = await followAlice(simulated);
     expect(printed).toEqual(simulated.log.filter((record) => record.user === 'alice@example.com').map((record) => record.rowId));
     expect(simulated.followPolls.length).toBeGreaterThanOrEqual(5);
     for (const poll of simulated.followPolls.slice(1)) {
@@ -248,29 +253,13 @@ describe('logs --follow', () => {
   it('full first page keeps the rest', async () => {
     const simulated = simulatedQueryLog([[['alice', 5]], [], [], []]);
 
-    const result = await harness.run(['logs', 'queries', '--follow', '--json', '--user', 'alice@example.com', '--limit', '2'], {
-      env,
-      deps: { now: () => NOW, followIntervalMs: 1 },
-      waitForStop: simulated.waitForStop,
-    });
-
-    expect(result.code).toBe(ExitCode.OK);
-    const printed = result.stdout.trim().split('\n').map((line) => (JSON.parse(line) as LoggedStatement).rowId);
-    expect(printed).toEqual([1, 2, 3, 4, 5]);
+    expect(await followAlice(simulated, ['--limit', '2'])).toEqual([1, 2, 3, 4, 5]);
   });
 
   it('reads a full page again before it pauses', async () => {
     const simulated = simulatedQueryLog([[['alice', 5]], [], [], []]);
     simulated.write('alice', 1);
 
-    const result = await harness.run(['logs', 'queries', '--follow', '--json', '--user', 'alice@example.com', '--limit', '2'], {
-      env,
-      deps: { now: () => NOW, followIntervalMs: 1 },
-      waitForStop: simulated.waitForStop,
-    });
-
-    expect(result.code).toBe(ExitCode.OK);
-    const printed = result.stdout.trim().split('\n').map((line) => (JSON.parse(line) as LoggedStatement).rowId);
-    expect(printed).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(await followAlice(simulated, ['--limit', '2'])).toEqual([1, 2, 3, 4, 5, 6]);
   });
 });
