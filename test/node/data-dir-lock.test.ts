@@ -1,104 +1,86 @@
-import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync, existsSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
 import { ExitCode } from '../../src/exit-codes.js';
-import { LOCK_FILE_NAME, lockDataDir } from '../../src/node/data-dir-lock.js';
+import { HOLDER_FILE_NAME, LOCK_FILE_NAME, lockDataDir } from '../../src/node/data-dir-lock.js';
+
+const SQLITE_MODULE = createRequire(import.meta.url).resolve('better-sqlite3');
 
 let dir: string;
-let lockFile: string;
+let holderFile: string;
 
 beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), 'sdm-lock-'));
-  lockFile = join(dir, LOCK_FILE_NAME);
+  holderFile = join(dir, HOLDER_FILE_NAME);
 });
 
 afterEach(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-/** Runs a process to its exit and returns its PID, which no process has for now. */
-function exitedPid(): number {
-  const child = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' });
-  return Number(child.stdout);
+/** Starts a process that holds the lock file the way a node does, and resolves once it holds it. */
+async function startOtherHolder(): Promise<ReturnType<typeof spawn>> {
+  const script = `
+    const Database = require(${JSON.stringify(SQLITE_MODULE)});
+    const db = new Database(${JSON.stringify(join(dir, LOCK_FILE_NAME))});
+    db.exec('BEGIN EXCLUSIVE');
+    process.stdout.write('locked\\n');
+    setTimeout(() => undefined, 30_000);
+  `;
+  const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+  await new Promise<void>((resolve, reject) => {
+    child.stdout!.once('data', () => resolve());
+    child.once('exit', (code) => reject(new Error(`the lock holder exited with ${code}`)));
+  });
+  return child;
 }
-
-/** Field 22 of /proc/PID/stat: the process's start time in clock ticks after boot. */
-function startTicks(pid: number): string {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
-}
-
-const OWN_CONTENT = `${process.pid} ${startTicks(process.pid)}\n`;
 
 describe('data directory lock', () => {
-  it('writes this PID and removes it on release', async () => {
+  it('names this process while held', async () => {
     const lock = await lockDataDir(dir);
 
-    expect(readFileSync(lockFile, 'utf8')).toBe(OWN_CONTENT);
-    expect(statSync(lockFile).mode & 0o777).toBe(0o600);
+    expect(readFileSync(holderFile, 'utf8')).toBe(`${process.pid} ${hostname()}\n`);
     await lock.release();
-    expect(existsSync(lockFile)).toBe(false);
+    expect(existsSync(holderFile)).toBe(false);
   });
 
-  it('rejects a second lock while the holder runs', async () => {
+  it('rejects a second lock in this process', async () => {
     const lock = await lockDataDir(dir);
 
     await expect(lockDataDir(dir)).rejects.toMatchObject({
       code: 'node_running',
       exitCode: ExitCode.CONFLICT,
-      message: `another node (PID ${process.pid}) is using the data directory ${dir}`,
+      message: `another node is using the data directory ${dir} (PID ${process.pid} on host ${hostname()})`,
     });
-    expect(readFileSync(lockFile, 'utf8')).toBe(OWN_CONTENT);
     await lock.release();
+
+    const again = await lockDataDir(dir);
+    await again.release();
   });
 
-  it('takes over the file of a node that is gone', async () => {
-    writeFileSync(lockFile, `${exitedPid()}\n`);
-
-    const lock = await lockDataDir(dir);
-    expect(readFileSync(lockFile, 'utf8')).toBe(OWN_CONTENT);
-    await lock.release();
-  });
-
-  it('takes over its own PID from an earlier process', async () => {
-    // A container's node is PID 1 after every restart, and the file names
-    // PID 1 with the start time of the process that was killed.
-    writeFileSync(lockFile, `${process.pid} 1\n`);
-
-    const lock = await lockDataDir(dir);
-    expect(readFileSync(lockFile, 'utf8')).toBe(OWN_CONTENT);
-    await lock.release();
-  });
-
-  it('takes over a PID reused by another process', async () => {
-    writeFileSync(lockFile, `${process.ppid} 1\n`);
-
-    const lock = await lockDataDir(dir);
-    expect(readFileSync(lockFile, 'utf8')).toBe(OWN_CONTENT);
-    await lock.release();
-  });
-
-  it('rejects the lock of a running process', async () => {
-    const holder = spawn(process.execPath, ['-e', 'setTimeout(() => undefined, 30_000)'], { stdio: 'ignore' });
+  it('rejects a lock held by another process until it is killed', async () => {
+    const other = await startOtherHolder();
     try {
-      await new Promise((resolve) => holder.once('spawn', resolve));
-      writeFileSync(lockFile, `${holder.pid} ${startTicks(holder.pid!)}\n`);
-
-      await expect(lockDataDir(dir)).rejects.toMatchObject({ code: 'node_running', message: expect.stringContaining(`PID ${holder.pid}`) });
+      await expect(lockDataDir(dir)).rejects.toMatchObject({ code: 'node_running', message: `another node is using the data directory ${dir}` });
     } finally {
-      holder.kill('SIGKILL');
+      other.kill('SIGKILL');
+      await new Promise((resolve) => other.once('exit', resolve));
     }
+
+    const lock = await lockDataDir(dir);
+    expect(readFileSync(holderFile, 'utf8')).toBe(`${process.pid} ${hostname()}\n`);
+    await lock.release();
   });
 
-  it('takes over an empty or garbled file', async () => {
-    for (const text of ['', 'not a pid\n', '-5\n', '12 x\n', '12 34 56\n']) {
-      writeFileSync(lockFile, text);
+  it('ignores a holder file nobody locks', async () => {
+    for (const text of ['1\n', '1 123\n', `${process.pid}\n`, 'not a pid\n', '']) {
+      writeFileSync(holderFile, text);
 
       const lock = await lockDataDir(dir);
-      expect(readFileSync(lockFile, 'utf8')).toBe(OWN_CONTENT);
       await lock.release();
     }
   });
@@ -108,15 +90,7 @@ describe('data directory lock', () => {
 
     await expect(lockDataDir(missing)).rejects.toMatchObject({
       code: 'data_dir_not_writable',
-      message: expect.stringContaining(`cannot create ${join(missing, LOCK_FILE_NAME)}: ENOENT`),
+      message: expect.stringContaining(`cannot open ${join(missing, LOCK_FILE_NAME)}`),
     });
-  });
-
-  it('release leaves a file another process took', async () => {
-    const lock = await lockDataDir(dir);
-    writeFileSync(lockFile, '1\n');
-
-    await lock.release();
-    expect(readFileSync(lockFile, 'utf8')).toBe('1\n');
   });
 });
