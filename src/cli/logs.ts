@@ -35,6 +35,10 @@ export async function showLogs(context: CliContext, kind: Kind, options: LogOpti
     limit: options.limit,
   };
   const client = await context.nodeClient();
+  // --follow continues after the newest row of the log as the node sees it,
+  // read before the first page, so that neither the client's clock nor a
+  // page of older records decides where it starts.
+  const newest = options.follow === true ? await newestRowId(client, kind) : undefined;
   const records = await client.get<LogRecord[]>(`/v1/logs/${kind}`, query);
 
   if (options.follow !== true) {
@@ -42,26 +46,23 @@ export async function showLogs(context: CliContext, kind: Kind, options: LogOpti
     return;
   }
   printLines(context, kind, records, options.json === true);
-  await follow(context, client, kind, { ...query, after: lastRowId(records) }, options.json === true);
+  await follow(context, client, kind, query, maxDefined(newest, lastRowId(records)) ?? 0, options.json === true);
 }
 
 /**
- * Polls for records after the last one printed. A poll that returns a full
+ * Polls for records after the last row read. A poll that returns a full
  * page is followed by the next one at once, so --follow keeps up with a busy
  * node whatever --limit is.
  */
-async function follow(context: CliContext, client: NodeClient, kind: Kind, query: LogRequest, json: boolean): Promise<void> {
+async function follow(context: CliContext, client: NodeClient, kind: Kind, query: LogRequest, start: number, json: boolean): Promise<void> {
   let stopped = false;
   const stop = context.io.waitForStop().then(() => {
     stopped = true;
   });
 
-  // Until a first record arrives there is no row to continue after, so the
-  // poll requests records since the start of --follow instead, oldest first
-  // (after row 0), so that a full first page is followed by the rest.
-  let after = query.after as number | undefined;
-  const since = query.since ?? context.now().toISOString();
+  let after = start;
   const limit = (query.limit as number | undefined) ?? DEFAULT_LIMIT;
+  const filtered = query.user !== undefined || query.resource !== undefined;
   let fullPage = false;
   while (!stopped) {
     if (!fullPage) {
@@ -70,28 +71,26 @@ async function follow(context: CliContext, client: NodeClient, kind: Kind, query
         break;
       }
     }
-    const scannedThrough = await newestStatementId(client, kind, query);
-    const records = await client.get<LogRecord[]>(`/v1/logs/${kind}`, { ...query, since: after === undefined ? since : undefined, after: after ?? 0 });
+    const scannedThrough = kind === 'queries' && filtered ? await newestRowId(client, kind) : undefined;
+    const records = await client.get<LogRecord[]>(`/v1/logs/${kind}`, { ...query, since: undefined, after });
     printLines(context, kind, records, json);
 
     fullPage = records.length === limit;
-    after = fullPage ? lastRowId(records) : maxDefined(after, lastRowId(records), scannedThrough);
+    after = fullPage ? lastRowId(records)! : maxDefined(after, lastRowId(records), scannedThrough)!;
   }
 }
 
 /**
- * Returns the id of the newest statement, read before a filtered poll. Every
- * statement up to it that matched is in that poll's response unless the page
- * was full, so the next poll can continue after it instead of scanning again
- * all the statements of other users and resources since the last match.
- * Connection records need no such step: the node finds them by user and
- * resource through indexes.
+ * Returns the id of the newest row of the log, or undefined while it is
+ * empty. Read before a filtered poll of the query log, it lets the next poll
+ * continue after it: every statement up to it that matched is in that poll's
+ * response unless the page was full. So a poll does not scan again all the
+ * statements of other users and resources since the last match. The node
+ * finds connection records by user and resource through indexes, so their
+ * polls need no such step.
  */
-async function newestStatementId(client: NodeClient, kind: Kind, query: LogRequest): Promise<number | undefined> {
-  if (kind !== 'queries' || (query.user === undefined && query.resource === undefined)) {
-    return undefined;
-  }
-  return lastRowId(await client.get<LogRecord[]>('/v1/logs/queries', { limit: 1 }));
+async function newestRowId(client: NodeClient, kind: Kind): Promise<number | undefined> {
+  return lastRowId(await client.get<LogRecord[]>(`/v1/logs/${kind}`, { limit: 1 }));
 }
 
 function maxDefined(...values: Array<number | undefined>): number | undefined {

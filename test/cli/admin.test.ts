@@ -178,7 +178,7 @@ describe('logs --follow', () => {
 
   // A query log that grows as the CLI polls it: after each filtered poll of
   // --follow the next step of `traffic` is written.
-  function simulatedQueryLog(traffic: Array<Array<[user: string, count: number]>>) {
+  function simulatedQueryLog(traffic: Array<Array<[user: string, count: number]>>, afterFirstPage: Array<[user: string, count: number]> = []) {
     const log: LoggedStatement[] = [];
     const followPolls: Array<{ after: number | undefined; unscanned: number }> = [];
     const write = (user: string, count: number) => {
@@ -210,6 +210,9 @@ describe('logs --follow', () => {
       const body = after === undefined ? matching.slice(-limit) : matching.filter((record) => record.rowId > after).slice(0, limit);
 
       const isFollowPoll = user !== null && (after !== undefined || since !== null);
+      if (user !== null && !isFollowPoll) {
+        afterFirstPage.forEach(([writer, count]) => write(writer, count));
+      }
       if (isFollowPoll) {
         followPolls.push({ after, unscanned: log.filter((record) => record.rowId > (after ?? 0)).length });
         const step = traffic.shift();
@@ -225,10 +228,10 @@ describe('logs --follow', () => {
   }
 
   /** Runs `sdm logs queries --follow --json` for alice until the traffic ends; returns the row ids printed. */
-  async function followAlice(simulated: ReturnType<typeof simulatedQueryLog>, extraArgs: string[] = []): Promise<number[]> {
+  async function followAlice(simulated: ReturnType<typeof simulatedQueryLog>, extraArgs: string[] = [], clientNow = NOW): Promise<number[]> {
     const result = await harness.run(['logs', 'queries', '--follow', '--json', '--user', 'alice@example.com', ...extraArgs], {
       env,
-      deps: { now: () => NOW, followIntervalMs: 1 },
+      deps: { now: () => clientNow, followIntervalMs: 1 },
       waitForStop: simulated.waitForStop,
     });
 
@@ -254,6 +257,13 @@ describe('logs --follow', () => {
     const simulated = simulatedQueryLog([[['alice', 5]], [], [], []]);
 
     expect(await followAlice(simulated, ['--limit', '2'])).toEqual([1, 2, 3, 4, 5]);
+  });
+
+  it('client clock ahead of the node', async () => {
+    const simulated = simulatedQueryLog([[['alice', 1]], []], [['alice', 2]]);
+    simulated.write('bob', 2);
+
+    expect(await followAlice(simulated, [], new Date(NOW.getTime() + 3_600_000))).toEqual([3, 4, 5]);
   });
 
   it('reads a full page again before it pauses', async () => {
