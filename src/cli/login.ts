@@ -38,7 +38,10 @@ export async function login(context: CliContext, options: LoginOptions): Promise
   const loggedIn = `logged in to ${formatHostPort(gateway)} as ${whoami.email}${whoami.admin ? ' (admin)' : ''}`;
   // A CI job keeps its token in SDM_TOKEN, which every command reads, so
   // writing it to disk would only leave a copy behind on the runner.
+  // A token stored earlier may be another user's, and would take over
+  // silently once SDM_TOKEN is unset, so it is removed.
   if (fromEnvironment) {
+    await context.credentials().forgetToken(gateway);
     context.output.line(`${loggedIn}; token not stored, because sdm reads SDM_TOKEN while it is set`);
     return;
   }

@@ -162,7 +162,7 @@ export function apiError(status: number, error: ApiErrorBody['error'] | undefine
     case 401:
       return new SdmError('unauthenticated', `not logged in or token rejected: ${message}`, {
         exitCode: ExitCode.AUTH,
-        hint: 'run sdm login to store a valid API token',
+        hint: 'run sdm login to store a valid API token; while SDM_TOKEN is set, sdm uses it instead',
       });
     case 403:
       return new SdmError('forbidden', `access denied: ${message}`, { exitCode: ExitCode.AUTH, hint: 'ask an admin of the node for access' });
