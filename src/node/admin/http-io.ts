@@ -1,4 +1,5 @@
 import type http from 'node:http';
+import { setImmediate } from 'node:timers/promises';
 
 import { MAX_API_BODY_BYTES, type ApiErrorBody, type ApiErrorCode } from '../../tunnel/admin-api.js';
 
@@ -22,6 +23,66 @@ export function sendJson(response: http.ServerResponse, status: number, body: un
     'cache-control': 'no-store',
   });
   response.end(text);
+}
+
+/** Time spent encoding a response before the event loop gets to run. */
+const ENCODE_SLICE_MS = 4;
+const WRITE_PIECE_LENGTH = 64 * 1024;
+
+/**
+ * Sends a JSON body like sendJson, but encodes and writes an array one
+ * element at a time and lets the event loop run every ENCODE_SLICE_MS. A
+ * listing of long statements can be tens of MiB, and sending it in one step
+ * held every relayed session for about 90 ms per 12 MiB.
+ */
+export async function sendJsonInSlices(response: http.ServerResponse, status: number, body: unknown): Promise<void> {
+  if (!Array.isArray(body)) {
+    sendJson(response, status, body);
+    return;
+  }
+
+  // Elements are joined into pieces of about 64 Ki characters, so that the
+  // response goes out in a few large writes.
+  const pieces: string[] = [];
+  let length = 0;
+  let piece = '[';
+  let sliceStarted = performance.now();
+  for (const [index, element] of body.entries()) {
+    piece += (index === 0 ? '' : ',') + (JSON.stringify(element) ?? 'null');
+    if (piece.length >= WRITE_PIECE_LENGTH) {
+      pieces.push(piece);
+      length += Buffer.byteLength(piece);
+      piece = '';
+    }
+    if (performance.now() - sliceStarted >= ENCODE_SLICE_MS) {
+      await setImmediate();
+      sliceStarted = performance.now();
+    }
+  }
+  pieces.push(piece + ']');
+  length += Buffer.byteLength(piece) + 1;
+
+  response.writeHead(status, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': length,
+    'cache-control': 'no-store',
+  });
+  // Writing encrypts each piece at once, so the writes take turns with the
+  // event loop too.
+  sliceStarted = performance.now();
+  for (const text of pieces.slice(0, -1)) {
+    if (response.destroyed) {
+      return;
+    }
+    response.write(text);
+    if (performance.now() - sliceStarted >= ENCODE_SLICE_MS) {
+      await setImmediate();
+      sliceStarted = performance.now();
+    }
+  }
+  if (!response.destroyed) {
+    response.end(pieces[pieces.length - 1]);
+  }
 }
 
 export function sendError(response: http.ServerResponse, error: ApiError): void {

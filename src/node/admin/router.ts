@@ -6,7 +6,7 @@ import type { Store, User } from '../../store/types.js';
 import { API_PREFIX } from '../../tunnel/admin-api.js';
 import type { AccessControl } from '../access.js';
 import type { HealthChecker } from '../health-checker.js';
-import { ApiError, bearerToken, sendError, sendJson } from './http-io.js';
+import { ApiError, bearerToken, sendError, sendJsonInSlices } from './http-io.js';
 import { logRoutes } from './log-routes.js';
 import { resourceRoutes } from './resource-routes.js';
 import { roleRoutes, userRoutes } from './user-routes.js';
@@ -43,7 +43,7 @@ const ROUTES: Route[] = [...resourceRoutes, ...userRoutes, ...roleRoutes, ...log
 export function createAdminHandler(deps: AdminDependencies): http.RequestListener {
   return (request, response) => {
     handle(request, deps)
-      .then(({ status, body }) => sendJson(response, status, body))
+      .then(({ status, body }) => sendJsonInSlices(response, status, body))
       .catch((error: unknown) => {
         const apiError = toApiError(error);
         if (apiError.status >= 500) {
