@@ -1,4 +1,5 @@
 import { writeFile } from 'node:fs/promises';
+import net from 'node:net';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startAgent, type RunningAgent } from '../../src/agent/agent.js';
@@ -69,6 +70,23 @@ describe('connect', () => {
     expect(launches).toBe(1);
     expect(result.stderr).toMatch(/^orders-db → 127\.0\.0\.1:\d+$/m);
     expect(await listenerNames()).toEqual(['orders-db']);
+  });
+
+  it('reports an agent that does not respond', async () => {
+    const accepted: net.Socket[] = [];
+    const stuckAgent = net.createServer((socket) => accepted.push(socket));
+    await new Promise<void>((resolve) => stuckAgent.listen(harness.paths.socket, resolve));
+    try {
+      const result = await harness.run(['connect', 'orders-db'], { env, deps: deps() });
+
+      expect(result.code).toBe(ExitCode.UNREACHABLE);
+      expect(result.stderr).toContain('no response within 3000 ms (timed out); no new agent can listen on that socket while it is held');
+      expect(result.stderr).toContain(`stop the process whose PID is in ${harness.paths.pid}`);
+      expect(launches).toBe(0);
+    } finally {
+      accepted.forEach((socket) => socket.destroy());
+      await new Promise((resolve) => stuckAgent.close(resolve));
+    }
   });
 
   it('reuses a running agent', async () => {
