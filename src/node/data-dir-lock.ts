@@ -10,6 +10,7 @@
 // crash, and no PID has to be trusted. `node.pid` only names the holder in
 // the error a second node prints.
 
+import { closeSync, openSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -21,6 +22,13 @@ import { ExitCode } from '../exit-codes.js';
 
 export const LOCK_FILE_NAME = 'node.lock';
 export const HOLDER_FILE_NAME = 'node.pid';
+
+/**
+ * Time a start waits for the lock. Two nodes that start at the same moment
+ * each hold a shared lock for a moment while they open the file, and
+ * without a wait both could see the other's and fail.
+ */
+const LOCK_WAIT_MS = 1_000;
 
 export interface DataDirLock {
   /** Ends the lock and removes the holder file. */
@@ -40,28 +48,35 @@ export async function lockDataDir(root: string): Promise<DataDirLock> {
 
   let db: Database.Database;
   try {
-    db = new Database(lockFile, { timeout: 0 });
+    // Created first, so that it has mode 0600 like the node's other files.
+    closeSync(openSync(lockFile, 'a', 0o600));
+    db = new Database(lockFile, { timeout: LOCK_WAIT_MS });
   } catch (error) {
-    throw new SdmError('data_dir_not_writable', `cannot open ${lockFile}: ${(error as Error).message}`, {
-      cause: error,
-      hint: 'check that this user can write to the data directory',
-    });
+    throw notWritable(lockFile, error);
   }
 
   try {
     db.exec('BEGIN EXCLUSIVE');
   } catch (error) {
     db.close();
-    if ((error as { code?: string }).code !== 'SQLITE_BUSY') {
-      throw error;
+    if ((error as { code?: string }).code === 'SQLITE_BUSY') {
+      throw new SdmError('node_running', `another node is using the data directory ${root}${await describeHolder(holderFile)}`, {
+        exitCode: ExitCode.CONFLICT,
+        hint: 'stop that node first, or use another data directory',
+      });
     }
-    throw new SdmError('node_running', `another node is using the data directory ${root}${await describeHolder(holderFile)}`, {
-      exitCode: ExitCode.CONFLICT,
-      hint: 'stop that node first, or use another data directory',
+    throw new SdmError('data_dir_lock_failed', `cannot lock ${lockFile}: ${(error as Error).message}`, {
+      cause: error,
+      hint: `if no node runs on this data directory, remove ${lockFile} and start again`,
     });
   }
 
-  await fs.writeFile(holderFile, `${process.pid} ${os.hostname()}\n`, { mode: 0o600 });
+  try {
+    await writeHolderFile(holderFile);
+  } catch (error) {
+    db.close();
+    throw notWritable(holderFile, error);
+  }
   return {
     release: async () => {
       if (db.open) {
@@ -70,6 +85,28 @@ export async function lockDataDir(root: string): Promise<DataDirLock> {
       }
     },
   };
+}
+
+/**
+ * Writes this process's PID and host to a new file and renames it over the
+ * holder file, so that a symbolic link placed there is replaced, not followed.
+ */
+async function writeHolderFile(holderFile: string): Promise<void> {
+  const temporary = `${holderFile}.${process.pid}.tmp`;
+  await fs.writeFile(temporary, `${process.pid} ${os.hostname()}\n`, { flag: 'wx', mode: 0o600 });
+  try {
+    await fs.rename(temporary, holderFile);
+  } catch (error) {
+    await fs.rm(temporary, { force: true });
+    throw error;
+  }
+}
+
+function notWritable(file: string, error: unknown): SdmError {
+  return new SdmError('data_dir_not_writable', `cannot write ${file}: ${(error as Error).message}`, {
+    cause: error,
+    hint: 'check that this user can write to the data directory, and that nothing else has that name there',
+  });
 }
 
 /** Returns ` (PID N on host H)` from the holder file, or nothing when it cannot be read. */

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -90,7 +90,63 @@ describe('data directory lock', () => {
 
     await expect(lockDataDir(missing)).rejects.toMatchObject({
       code: 'data_dir_not_writable',
-      message: expect.stringContaining(`cannot open ${join(missing, LOCK_FILE_NAME)}`),
+      message: expect.stringContaining(`cannot write ${join(missing, LOCK_FILE_NAME)}`),
     });
+  });
+
+  it('creates its files with mode 0600', async () => {
+    const lock = await lockDataDir(dir);
+
+    expect(statSync(join(dir, LOCK_FILE_NAME)).mode & 0o777).toBe(0o600);
+    expect(statSync(holderFile).mode & 0o777).toBe(0o600);
+    await lock.release();
+  });
+
+  it('replaces a symbolic link at the holder file', async () => {
+    const target = join(dir, 'target.txt');
+    writeFileSync(target, 'keep me');
+    symlinkSync(target, holderFile);
+
+    const lock = await lockDataDir(dir);
+    expect(readFileSync(target, 'utf8')).toBe('keep me');
+    expect(lstatSync(holderFile).isSymbolicLink()).toBe(false);
+    await lock.release();
+    expect(readFileSync(target, 'utf8')).toBe('keep me');
+  });
+
+  it('reports a directory at the holder file', async () => {
+    mkdirSync(holderFile);
+
+    await expect(lockDataDir(dir)).rejects.toMatchObject({ code: 'data_dir_not_writable', message: expect.stringContaining(`cannot write ${holderFile}`) });
+  });
+
+  it('reports a lock file that is not SQLite', async () => {
+    writeFileSync(join(dir, LOCK_FILE_NAME), 'this is not a database file, but text long enough to have a header');
+
+    await expect(lockDataDir(dir)).rejects.toMatchObject({ code: 'data_dir_lock_failed', hint: expect.stringContaining(`remove ${join(dir, LOCK_FILE_NAME)}`) });
+  });
+
+  it('one of two racing starts wins', async () => {
+    const compiled = new URL('../../dist/src/node/data-dir-lock.js', import.meta.url).href;
+    const script = `
+      import(${JSON.stringify(compiled)}).then(({ lockDataDir }) => lockDataDir(process.argv[1]))
+        .then(() => { process.stdout.write('won'); setTimeout(() => undefined, 1500); }, (error) => process.stdout.write(error.code));
+    `;
+    for (let round = 0; round < 5; round += 1) {
+      const roundDir = join(dir, `round-${round}`);
+      mkdirSync(roundDir);
+      const outcomes = await Promise.all(
+        [0, 1].map(
+          () =>
+            new Promise<string>((resolve) => {
+              let output = '';
+              const child = spawn(process.execPath, ['-e', script, roundDir], { stdio: ['ignore', 'pipe', 'inherit'] });
+              child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+              child.once('exit', () => resolve(output));
+            }),
+        ),
+      );
+      expect(outcomes.sort()).toEqual(['node_running', 'won']);
+    }
   });
 });
