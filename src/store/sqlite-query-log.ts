@@ -12,9 +12,8 @@
 // without a session of a filtered user or resource, and match the statements
 // of the others in JavaScript.
 
-import { setImmediate } from 'node:timers/promises';
-
 import { ValidationError } from '../errors.js';
+import { EventLoopPacer } from '../event-loop-pacer.js';
 import { parseLogQuery, storedTime, type ParsedLogQuery } from './log-query.js';
 import type { StatementSource } from './statement-cache.js';
 import type { LogQuery, QueryEntry, QueryProtocol, QueryRecord } from './types.js';
@@ -41,9 +40,6 @@ const SESSION_SQL = 'SELECT user_email, resource, database_name FROM connection_
 
 /** Batches read per SELECT, after the first, while a listing looks for matching statements. */
 const BATCHES_PER_READ = 4;
-
-/** Time a listing works before it lets the event loop run. */
-const YIELD_INTERVAL_MS = 4;
 
 /**
  * Statement text, in UTF-16 code units, after which a batch is closed and
@@ -86,7 +82,7 @@ export class SqliteQueryLog {
   /**
    * Lists statements oldest first: the newest `limit` that match, or with
    * `afterId` the first `limit` after it. The event loop runs after each read
-   * of batches, and between batches once YIELD_INTERVAL_MS have passed. So a
+   * of batches, and between batches once WORK_SLICE_MS have passed. So a
    * listing that scans much of the log delays relayed sessions only a few
    * milliseconds at a time.
    */
@@ -100,7 +96,7 @@ export class SqliteQueryLog {
     let cursor = parsed.following ? (parsed.afterId ?? 0) : Number.MAX_SAFE_INTEGER;
     // The first read takes one batch, which is all a small listing needs.
     let batchesToRead = 1;
-    let lastYield = performance.now();
+    const pacer = new EventLoopPacer();
     for (;;) {
       const window = reader.window(cursor, batchesToRead);
       if (window.length === 0) {
@@ -108,10 +104,7 @@ export class SqliteQueryLog {
       }
       const rows = reader.rows(window[0], window[window.length - 1]);
       for (const row of rows) {
-        if (performance.now() - lastYield >= YIELD_INTERVAL_MS) {
-          await setImmediate();
-          lastYield = performance.now();
-        }
+        await pacer.pause();
         const statements = JSON.parse(row.statements) as StoredStatement[];
         if (!parsed.following) {
           statements.reverse();
@@ -131,8 +124,7 @@ export class SqliteQueryLog {
       }
       cursor = window[window.length - 1];
       batchesToRead = BATCHES_PER_READ;
-      await setImmediate();
-      lastYield = performance.now();
+      await pacer.yield();
     }
   }
 

@@ -1,6 +1,6 @@
 import type http from 'node:http';
-import { setImmediate } from 'node:timers/promises';
 
+import { EventLoopPacer } from '../../event-loop-pacer.js';
 import { MAX_API_BODY_BYTES, type ApiErrorBody, type ApiErrorCode } from '../../tunnel/admin-api.js';
 
 /** An admin API failure with its HTTP status and stable code. */
@@ -17,21 +17,23 @@ export class ApiError extends Error {
 
 export function sendJson(response: http.ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);
-  response.writeHead(status, {
-    'content-type': 'application/json; charset=utf-8',
-    'content-length': Buffer.byteLength(text),
-    'cache-control': 'no-store',
-  });
+  writeJsonHead(response, status, Buffer.byteLength(text));
   response.end(text);
 }
 
-/** Time spent encoding a response before the event loop gets to run. */
-const ENCODE_SLICE_MS = 4;
+function writeJsonHead(response: http.ServerResponse, status: number, byteLength: number): void {
+  response.writeHead(status, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': byteLength,
+    'cache-control': 'no-store',
+  });
+}
+
 const WRITE_PIECE_LENGTH = 64 * 1024;
 
 /**
  * Sends a JSON body like sendJson, but encodes and writes an array one
- * element at a time and lets the event loop run every ENCODE_SLICE_MS. A
+ * element at a time and lets the event loop run every WORK_SLICE_MS. A
  * listing of long statements can be tens of MiB, and sending it in one step
  * held every relayed session for about 90 ms per 12 MiB.
  */
@@ -46,7 +48,7 @@ export async function sendJsonInSlices(response: http.ServerResponse, status: nu
   const pieces: string[] = [];
   let length = 0;
   let piece = '[';
-  let sliceStarted = performance.now();
+  const pacer = new EventLoopPacer();
   for (const [index, element] of body.entries()) {
     piece += (index === 0 ? '' : ',') + (JSON.stringify(element) ?? 'null');
     if (piece.length >= WRITE_PIECE_LENGTH) {
@@ -54,31 +56,20 @@ export async function sendJsonInSlices(response: http.ServerResponse, status: nu
       length += Buffer.byteLength(piece);
       piece = '';
     }
-    if (performance.now() - sliceStarted >= ENCODE_SLICE_MS) {
-      await setImmediate();
-      sliceStarted = performance.now();
-    }
+    await pacer.pause();
   }
   pieces.push(piece + ']');
   length += Buffer.byteLength(piece) + 1;
 
-  response.writeHead(status, {
-    'content-type': 'application/json; charset=utf-8',
-    'content-length': length,
-    'cache-control': 'no-store',
-  });
+  writeJsonHead(response, status, length);
   // Writing encrypts each piece at once, so the writes take turns with the
   // event loop too.
-  sliceStarted = performance.now();
   for (const text of pieces.slice(0, -1)) {
     if (response.destroyed) {
       return;
     }
     response.write(text);
-    if (performance.now() - sliceStarted >= ENCODE_SLICE_MS) {
-      await setImmediate();
-      sliceStarted = performance.now();
-    }
+    await pacer.pause();
   }
   if (!response.destroyed) {
     response.end(pieces[pieces.length - 1]);
