@@ -40,7 +40,7 @@ export async function spawnAgent(paths: SdmPaths, env: Record<string, string | u
 
 /**
  * Returns a client of a running agent, starting one first when none runs.
- * An agent that holds the socket but does not respond is reported at once,
+ * An agent that keeps the socket but does not respond is reported at once,
  * because a new agent could not listen there either.
  */
 export async function ensureAgent(paths: SdmPaths, env: Record<string, string | undefined>, launch: AgentLauncher = spawnAgent): Promise<AgentClient> {

@@ -35,7 +35,7 @@ export async function showLogs(context: CliContext, kind: Kind, options: LogOpti
     limit: options.limit,
   };
   const client = await context.nodeClient();
-  // --follow continues after the newest row of the log as the node sees it,
+  // --follow continues after the newest row id the node returns,
   // read before the first page, so that neither the client's clock nor a
   // page of older records decides where it starts.
   const newest = options.follow === true ? await newestRowId(client, kind) : undefined;
